@@ -1,0 +1,48 @@
+"""Colours and labels shared by the on-screen views and the exported figures.
+
+Gates live in [0, 1] and use a sequential colormap; candidate, cell and hidden are signed and use a diverging
+colormap centred on 0 with a symmetric range.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from lstm_viz.core.gates import GATES, QUANTITIES  # noqa: F401  (re-exported for the views)
+
+LABELS = {
+    "input_gate": "input gate i",
+    "forget_gate": "forget gate f",
+    "candidate": "candidate g",
+    "output_gate": "output gate o",
+    "cell": "cell state c",
+    "hidden": "hidden state h",
+}
+SHORT = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate",
+         "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
+
+SEQUENTIAL = "viridis"
+DIVERGING = "CET-D1A"  # blue - white - red, perceptually uniform
+
+
+def is_gate(quantity: str) -> bool:
+    return quantity in ("input_gate", "forget_gate", "output_gate")
+
+
+def colormap(quantity: str) -> pg.ColorMap:
+    return pg.colormap.get(SEQUENTIAL if is_gate(quantity) else DIVERGING)
+
+
+def levels(quantity: str, data: np.ndarray | None = None) -> tuple[float, float]:
+    """Colour range: [0, 1] for gates, [-m, m] for signed quantities (m = max |value|, at least 1e-6;
+    the candidate is tanh-bounded so it uses [-1, 1])."""
+    if is_gate(quantity):
+        return 0.0, 1.0
+    if quantity == "candidate" or data is None or data.size == 0:
+        return -1.0, 1.0
+    m = float(np.nanmax(np.abs(data)))
+    return -max(m, 1e-6), max(m, 1e-6)
+
+
+def title(model_name: str, quantity: str, layer: int, reverse: bool) -> str:
+    return f"{model_name}: {LABELS[quantity]}, layer {layer}{', backward' if reverse else ''}"

@@ -1,0 +1,84 @@
+"""Open a checkpoint file safely and turn it into a LoadedModel.
+
+Our own format is rebuilt directly; anything else (state_dicts of other projects, training dicts, whole
+pickled modules the user chose to trust) goes through lstm_viz.core.importer.
+"""
+from __future__ import annotations
+
+import pickle
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import from_checkpoint_dict, is_lstm_viz_checkpoint
+from .errors import CheckpointError
+from .model import LoadedModel
+from .vocab import Vocab
+
+
+def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
+    """``torch.load`` the file with weights_only=True; only ``trust=True`` allows arbitrary pickles."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: file is empty")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", msg)
+        if found is None and "weights_only" not in msg.lower().replace(" ", "_"):
+            raise CheckpointError(f"{path}: not a PyTorch checkpoint, or corrupt ({_first_line(msg)})") from None
+        if not trust:
+            what = found.group(1) if found else "a Python object"
+            raise CheckpointError(
+                f"{path}: holds a pickled Python object ({what}); safe loading refuses it because unpickling "
+                f"can run code. If you trust the file, pass --trust; or re-save it as weights with "
+                f"torch.save(model.state_dict(), 'model_state.pt')") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError,
+            IndexError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: truncated or corrupt checkpoint ({_first_line(str(e)) or type(e).__name__})"
+                              ) from None
+    # Only here when the user trusted the file explicitly.
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # noqa: BLE001 - a trusted pickle may fail in any way; report it in one line
+        raise CheckpointError(f"{path}: could not unpickle the trusted file ({type(e).__name__}: "
+                              f"{_first_line(str(e))})") from None
+
+
+def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None, module: str | None = None,
+               trust: bool = False) -> LoadedModel:
+    """Load any supported checkpoint. ``vocab``: a Vocab, a token list, or a vocab file for checkpoints that
+    carry none. ``module``: the prefix of the LSTM to use when the file holds several. ``trust``: allow a
+    whole pickled module (can run code: only for files you trust)."""
+    path = Path(path)
+    if isinstance(vocab, (str, Path)):
+        vocab = Vocab.load(vocab)
+    elif isinstance(vocab, (list, tuple)):
+        vocab = Vocab.from_tokens(vocab)
+    obj = read_checkpoint_file(path, trust=trust)
+    if is_lstm_viz_checkpoint(obj):
+        loaded = from_checkpoint_dict(obj, path)
+        if vocab is not None:
+            raise CheckpointError(f"{path}: is an lstm_viz checkpoint with its own vocab; do not pass another")
+        return loaded
+    from .importer import import_checkpoint  # foreign layouts
+
+    return import_checkpoint(obj, path=path, vocab=vocab, module=module)
+
+
+def _first_line(text: str) -> str:
+    text = text.strip()
+    return text.splitlines()[0][:200] if text else ""

@@ -1,0 +1,165 @@
+"""The language model lstm_viz explains: tokens -> embedding (or one-hot) -> nn.LSTM -> linear decoder.
+
+Parameter names follow pytorch/examples' word_language_model (``encoder``, ``rnn``, ``decoder``), so its
+state_dicts load as they are. Foreign checkpoints without an embedding or decoder map onto the same class
+with those parts left out.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .errors import InputError
+from .vocab import Vocab
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    input_size: int  # size of the vectors the LSTM reads (embedding size, or vocab size for one-hot)
+    hidden_size: int  # units per layer and direction
+    num_layers: int = 1
+    bidirectional: bool = False
+    proj_size: int = 0  # 0: no projection; else h_t is W_hr @ (o * tanh(c)), of this size
+    bias: bool = True
+    dropout: float = 0.0  # between layers, training only
+    vocab_size: int = 0  # 0 when the model reads raw input vectors and predicts nothing
+    embedding: bool = True  # token embedding (vocab_size, input_size) in front of the LSTM
+    decoder: bool = True  # linear layer from the last layer's output to vocab_size logits
+    decoder_bias: bool = True
+
+    def __post_init__(self):
+        for name in ("input_size", "hidden_size", "num_layers"):
+            if int(getattr(self, name)) <= 0:
+                raise InputError(f"{name} must be a positive integer, not {getattr(self, name)}")
+        if self.proj_size < 0 or (self.proj_size and self.proj_size >= self.hidden_size):
+            raise InputError(f"proj_size must be 0 or smaller than hidden_size, not {self.proj_size}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise InputError(f"dropout must be in [0, 1), not {self.dropout}")
+        if (self.embedding or self.decoder) and self.vocab_size <= 0:
+            raise InputError("a model with an embedding or a decoder needs vocab_size > 0")
+
+    @property
+    def output_size(self) -> int:
+        """Size of h_t per direction (the projection size when there is one)."""
+        return self.proj_size or self.hidden_size
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def input_mode(self) -> str:
+        """How tokens become LSTM inputs: "embedding", "one_hot", or "vectors" (the user gives them)."""
+        if self.embedding:
+            return "embedding"
+        if self.vocab_size and self.input_size == self.vocab_size:
+            return "one_hot"
+        return "vectors"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+class LSTMLanguageModel(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.encoder = nn.Embedding(c.vocab_size, c.input_size) if c.embedding else None
+        self.drop = nn.Dropout(c.dropout)
+        self.rnn = nn.LSTM(c.input_size, c.hidden_size, num_layers=c.num_layers, bias=c.bias,
+                           dropout=c.dropout if c.num_layers > 1 else 0.0,
+                           bidirectional=c.bidirectional, proj_size=c.proj_size)
+        self.decoder = (nn.Linear(c.output_size * c.num_directions, c.vocab_size, bias=c.decoder_bias)
+                        if c.decoder else None)
+
+    def inputs(self, ids: torch.Tensor) -> torch.Tensor:
+        """Token ids (T, ...) -> LSTM inputs (T, ..., input_size)."""
+        if self.config.input_mode == "embedding":
+            return self.encoder(ids)
+        if self.config.input_mode == "one_hot":
+            return nn.functional.one_hot(ids, self.config.vocab_size).to(self.rnn.weight_ih_l0.dtype)
+        raise InputError("this model reads input vectors, not tokens: give a (T, input_size) array")
+
+    def forward(self, ids: torch.Tensor, state=None):
+        """ids (T, B) -> logits (T, B, V), (h_n, c_n). Training and plain inference; the gates come from
+        lstm_viz.core.gates."""
+        x = self.drop(self.inputs(ids))  # (T, B, input_size)
+        y, state = self.rnn(x, state)  # (T, B, D*output_size)
+        if self.decoder is None:
+            return y, state
+        return self.decoder(self.drop(y)), state
+
+    def init_weights(self, generator: torch.Generator | None = None) -> None:
+        """word_language_model's initialisation of the embedding and decoder (LSTM keeps PyTorch's)."""
+        r = 0.1
+        with torch.no_grad():
+            if self.encoder is not None:
+                self.encoder.weight.uniform_(-r, r, generator=generator)
+            if self.decoder is not None:
+                self.decoder.weight.uniform_(-r, r, generator=generator)
+                if self.decoder.bias is not None:
+                    self.decoder.bias.zero_()
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model ready to explain: the module (in eval mode), its vocab, and what we know of where it came from."""
+
+    model: LSTMLanguageModel
+    vocab: Vocab | None  # None for a model that reads raw input vectors
+    name: str  # shown in titles: the file's stem, or "demo"
+    source: str = ""  # the path it was loaded from
+    layout: str = "lstm_viz"  # how the file was recognised, e.g. "lstm_viz checkpoint v1", "nn.LSTM under 'rnn.'"
+    metadata: dict[str, Any] = field(default_factory=dict)  # training history, corpus, seed, ...
+    notes: tuple[str, ...] = ()  # things the loader wants the user to know (e.g. which module was picked)
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.config
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.rnn.weight_ih_l0.dtype
+
+    def describe(self) -> list[str]:
+        """Lines for `lstm-viz info` and the app's model-info dialog."""
+        c = self.config
+        lines = [
+            f"model: {self.name}",
+            f"source: {self.source or '(in memory)'}",
+            f"layout: {self.layout}",
+            f"layers: {c.num_layers}",
+            f"hidden size: {c.hidden_size} units per layer and direction",
+            f"direction: {'bidirectional' if c.bidirectional else 'forward'}",
+            f"projection: {c.proj_size if c.proj_size else 'none'}",
+            f"biases: {'yes' if c.bias else 'no'}",
+            f"input: {c.input_mode} ({c.input_size} per step)",
+            f"weights: {str(self.dtype).replace('torch.', '')}, "
+            f"{sum(p.numel() for p in self.model.parameters()):,} parameters",
+        ]
+        if self.vocab is not None:
+            lines.append(f"vocab: {len(self.vocab)} {self.vocab.level} tokens"
+                         f"{'' if self.vocab.unk else ', no unknown token'}")
+        else:
+            lines.append("vocab: none")
+        lines.append(f"embedding: {'yes' if c.embedding else 'no'}; decoder: {'yes' if c.decoder else 'no'}")
+        for k, v in self.metadata.items():
+            if isinstance(v, (list, tuple)) and len(v) > 8:
+                v = f"[{len(v)} values, last {v[-1]!r}]"
+            lines.append(f"{k}: {v}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return lines
+
+
+def model_name(path: str | Path) -> str:
+    return Path(path).stem
