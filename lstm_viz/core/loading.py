@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,12 @@ def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": not the user's concern
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         msg = str(e)
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", msg)
+        found = re.search(r"(?i)unsupported (?:global: )?GLOBAL ([\w.]+)", msg)
         if found is None and "weights_only" not in msg.lower().replace(" ", "_"):
             raise CheckpointError(f"{path}: not a PyTorch checkpoint, or corrupt ({_first_line(msg)})") from None
         if not trust:
@@ -52,10 +55,15 @@ def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
                               ) from None
     # Only here when the user trusted the file explicitly.
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # noqa: BLE001 - a trusted pickle may fail in any way; report it in one line
+        hint = ("; the classes it was pickled with must be importable here - or re-save it where they are, with "
+                "torch.save(model.state_dict(), 'model_state.pt')" if isinstance(e, (AttributeError, ImportError))
+                else "")
         raise CheckpointError(f"{path}: could not unpickle the trusted file ({type(e).__name__}: "
-                              f"{_first_line(str(e))})") from None
+                              f"{_first_line(str(e))}){hint}") from None
 
 
 def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None, module: str | None = None,
@@ -64,7 +72,9 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
     carry none. ``module``: the prefix of the LSTM to use when the file holds several. ``trust``: allow a
     whole pickled module (can run code: only for files you trust)."""
     path = Path(path)
+    vocab_name = "the given vocab"
     if isinstance(vocab, (str, Path)):
+        vocab_name = f"vocab file {vocab}"
         vocab = Vocab.load(vocab)
     elif isinstance(vocab, (list, tuple)):
         vocab = Vocab.from_tokens(vocab)
@@ -76,7 +86,7 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
         return loaded
     from .importer import import_checkpoint  # foreign layouts
 
-    return import_checkpoint(obj, path=path, vocab=vocab, module=module)
+    return import_checkpoint(obj, path=path, vocab=vocab, module=module, vocab_name=vocab_name)
 
 
 def _first_line(text: str) -> str:

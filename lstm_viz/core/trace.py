@@ -126,7 +126,11 @@ def _inputs(loaded: LoadedModel, x) -> tuple[tuple[str, ...], torch.Tensor | Non
     model, vocab = loaded.model, loaded.vocab
     if isinstance(x, str):
         if vocab is None:
-            raise InputError("this model has no vocab: give input vectors (T, input_size) instead of text")
+            if loaded.config.input_mode == "vectors":
+                raise InputError(f"this model reads input vectors, not text: give an array of shape "
+                                 f"(T, {loaded.config.input_size})")
+            raise InputError(f"this model has no vocab to read text with: give a vocab file (--vocab) with "
+                             f"{loaded.config.vocab_size} tokens, or token ids")
         enc = vocab.encode(x)
         ids = torch.from_numpy(enc.ids)
         return enc.tokens, ids, model.inputs(ids), enc.unknown
