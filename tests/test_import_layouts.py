@@ -1,0 +1,234 @@
+"""Foreign checkpoints, each built from a real torch model and saved the way its kind of project saves it.
+
+Every loaded model is traced and compared with the source model's own nn.LSTM (or nn.LSTMCell) output.
+"""
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstm_viz.core.errors import CheckpointError
+from lstm_viz.core.loading import load_model
+from lstm_viz.core.trace import trace
+
+ATOL = 1e-5
+
+
+class RNNModel(nn.Module):
+    """pytorch/examples word_language_model's RNNModel (LSTM branch), parameter names as there."""
+
+    def __init__(self, ntoken, ninp, nhid, nlayers, tie_weights=False, rnn="LSTM"):
+        super().__init__()
+        self.drop = nn.Dropout(0.2)
+        self.encoder = nn.Embedding(ntoken, ninp)
+        self.rnn = getattr(nn, rnn)(ninp, nhid, nlayers, dropout=0.2 if nlayers > 1 else 0.0)
+        self.decoder = nn.Linear(nhid, ntoken)
+        if tie_weights:
+            self.decoder.weight = self.encoder.weight
+
+    def forward(self, ids):
+        out, state = self.rnn(self.encoder(ids))
+        return self.decoder(out), state
+
+
+class StackedCells(nn.Module):
+    """Hand-rolled stacks of nn.LSTMCell, as many tutorials write them."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm1 = nn.LSTMCell(6, 10)
+        self.lstm2 = nn.LSTMCell(10, 8)
+        self.fc = nn.Linear(8, 3)
+
+
+def assert_matches(tr, lstm: nn.LSTM, x: torch.Tensor):
+    """The trace holds nn.LSTM's own output (last layer) and final states, for every layer and direction."""
+    with torch.no_grad():
+        y, (h_n, c_n) = lstm(x)  # (T, D*Hout), (L*D, Hout), (L*D, H)
+    D = 2 if lstm.bidirectional else 1
+    last = np.concatenate([tr.get("hidden", lstm.num_layers - 1, bool(d)) for d in range(D)], axis=1)
+    np.testing.assert_allclose(last, y.numpy(), atol=ATOL)
+    for layer in range(lstm.num_layers):
+        for d in range(D):
+            t = 0 if d else -1  # the backward direction ends at the first token
+            np.testing.assert_allclose(tr.get("hidden", layer, bool(d))[t], h_n[layer * D + d].numpy(), atol=ATOL)
+            np.testing.assert_allclose(tr.get("cell", layer, bool(d))[t], c_n[layer * D + d].numpy(), atol=ATOL)
+
+
+def word_model(tie=True):
+    torch.manual_seed(0)
+    words = ["<unk>", "<eos>", "the", "cat", "sat", "on", "mat", "a", "dog", "ran"]
+    return RNNModel(len(words), 12, 12, 2, tie_weights=tie).eval(), words
+
+
+def test_bare_nn_lstm_state_dict_bidirectional_with_projection(tmp_path):
+    torch.manual_seed(1)
+    lstm = nn.LSTM(5, 9, num_layers=2, bidirectional=True, proj_size=4).eval()
+    torch.save(lstm.state_dict(), tmp_path / "lstm.pt")
+    m = load_model(tmp_path / "lstm.pt")
+    assert m.layout.startswith("nn.LSTM at the top level")
+    c = m.config
+    assert (c.input_size, c.hidden_size, c.num_layers, c.bidirectional, c.proj_size) == (5, 9, 2, True, 4)
+    assert c.input_mode == "vectors" and m.vocab is None
+    x = torch.randn(23, 5)
+    tr = trace(m, x.numpy(), chunk=7)
+    assert tr.get("cell", 1, True).shape == (23, 9) and tr.get("hidden", 1, True).shape == (23, 4)
+    assert_matches(tr, lstm, x)
+
+
+def test_word_language_model_with_tied_weights_and_word_vocab(tmp_path):
+    model, words = word_model(tie=True)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n")
+    m = load_model(tmp_path / "model.pt", vocab=tmp_path / "vocab.txt")
+    assert m.layout.startswith("nn.LSTM under 'rnn.' (word_language_model)")
+    assert any("tied" in n for n in m.notes)
+    assert m.vocab.level == "word" and m.config.input_mode == "embedding"
+    text = "the cat sat on a mat\na dog ran zebra\n"
+    tr = trace(m, text)
+    expected = "the cat sat on a mat <eos> a dog ran zebra <eos>".split()
+    assert list(tr.tokens) == expected and tr.unknown == (expected.index("zebra"),)
+    ids = torch.tensor([words.index(w) if w in words else 0 for w in expected])
+    assert_matches(tr, model.rnn, model.encoder(ids))
+    with torch.no_grad():
+        logits, _ = model(ids)
+    np.testing.assert_allclose(tr["probs"], torch.softmax(logits, -1).numpy(), atol=ATOL)
+
+
+def test_dataparallel_prefix_untied(tmp_path):
+    model, words = word_model(tie=False)
+    torch.save(nn.DataParallel(model).state_dict(), tmp_path / "dp.pt")  # keys start with 'module.'
+    m = load_model(tmp_path / "dp.pt", vocab=words)
+    assert "DataParallel 'module.' prefix" in m.layout
+    assert not any("tied" in n for n in m.notes)
+    tr = trace(m, "the dog sat")
+    assert_matches(tr, model.rnn, model.encoder(torch.tensor([2, 8, 4])))
+
+
+@pytest.mark.parametrize("key", ["state_dict", "model", "model_state_dict", "MODEL_STATE"])
+def test_training_dict_with_optimizer_state(tmp_path, key):
+    model, words = word_model()
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.tensor([[2], [3]]))[0].sum().backward()
+    opt.step()  # the optimizer state now holds tensors too, shaped like the weights
+    model.eval()
+    torch.save({"epoch": 7, key: model.state_dict(), "optimizer": opt.state_dict(), "best_val_loss": 4.25,
+                "vocab": words}, tmp_path / "ckpt.pt")
+    m = load_model(tmp_path / "ckpt.pt")
+    assert f"in {key!r}" in m.layout
+    assert m.metadata["epoch"] == 7 and m.metadata["best_val_loss"] == 4.25
+    assert m.vocab.tokens == tuple(words)  # the vocab stored in the file
+    tr = trace(m, "a cat ran")
+    assert_matches(tr, model.rnn, model.encoder(torch.tensor([7, 3, 9])))
+
+
+def test_stacked_lstm_cells_are_listed_and_picked(tmp_path):
+    torch.manual_seed(2)
+    net = StackedCells().eval()
+    torch.save(net.state_dict(), tmp_path / "cells.pt")
+    with pytest.raises(CheckpointError) as err:
+        load_model(tmp_path / "cells.pt")
+    assert "'lstm1'" in str(err.value) and "'lstm2'" in str(err.value) and "--module" in str(err.value)
+    with pytest.raises(CheckpointError, match="no LSTM named 'lstm3'"):
+        load_model(tmp_path / "cells.pt", module="lstm3")
+    x = torch.randn(11, 6)
+    for name, cell, inputs in (("lstm1", net.lstm1, x), ("lstm2", net.lstm2, torch.randn(11, 10))):
+        m = load_model(tmp_path / "cells.pt", module=name)
+        assert m.layout.startswith(f"nn.LSTMCell under '{name}.'") and m.config.num_layers == 1
+        tr = trace(m, inputs.numpy(), chunk=4)
+        h = c = torch.zeros(1, cell.hidden_size)
+        with torch.no_grad():
+            for t in range(len(inputs)):  # the cell's own step-by-step output
+                h, c = cell(inputs[t:t + 1], (h, c))
+                np.testing.assert_allclose(tr["hidden_l0"][t], h[0].numpy(), atol=ATOL)
+                np.testing.assert_allclose(tr["cell_l0"][t], c[0].numpy(), atol=ATOL)
+
+
+def test_float64_without_biases_one_hot_with_char_to_index_vocab(tmp_path):
+    torch.manual_seed(3)
+    chars = sorted(set("hello world"))
+    lstm = nn.LSTM(len(chars), 6, num_layers=2, bias=False).double().eval()
+    torch.save({"rnn": lstm.state_dict(), "char2idx": {ch: i for i, ch in enumerate(chars)}}, tmp_path / "c.pt")
+    m = load_model(tmp_path / "c.pt")
+    assert m.dtype == torch.float64 and not m.config.bias and m.config.input_mode == "one_hot"
+    tr = trace(m, "hello world")
+    x = nn.functional.one_hot(torch.tensor([chars.index(ch) for ch in "hello world"]), len(chars)).double()
+    assert_matches(tr, lstm, x)
+
+
+def test_several_lstms_need_module(tmp_path):
+    torch.manual_seed(4)
+    enc, dec = nn.LSTM(4, 6), nn.LSTM(6, 5, bidirectional=True)
+    torch.save({"encoder_lstm." + k: v for k, v in enc.state_dict().items()}
+               | {"decoder_lstm." + k: v for k, v in dec.state_dict().items()}, tmp_path / "two.pt")
+    with pytest.raises(CheckpointError, match=r"holds 2 LSTMs: 'encoder_lstm'.*'decoder_lstm'.*--module"):
+        load_model(tmp_path / "two.pt")
+    m = load_model(tmp_path / "two.pt", module="decoder_lstm")
+    x = torch.randn(9, 6)
+    assert_matches(trace(m, x.numpy()), dec.eval(), x)
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda: RNNModel(10, 8, 8, 1, rnn="GRU"), "a GRU under 'rnn'"),
+    (lambda: nn.GRUCell(4, 5), "a GRU under '(top level)'"),
+    (lambda: nn.RNN(4, 5, 2), "a plain RNN"),
+])
+def test_gru_and_rnn_are_named_not_misread(tmp_path, make, named):
+    torch.save(make().state_dict(), tmp_path / "rnn.pt")
+    with pytest.raises(CheckpointError) as err:
+        load_model(tmp_path / "rnn.pt")
+    assert named in str(err.value) and "not supported yet" in str(err.value)
+
+
+def test_whole_pickled_module_refused_by_default_loaded_when_trusted(tmp_path):
+    model, words = word_model()
+    torch.save(model, tmp_path / "model.pt")  # as word_language_model's main.py does
+    with pytest.raises(CheckpointError) as err:
+        load_model(tmp_path / "model.pt", vocab=words)
+    msg = str(err.value)
+    assert "RNNModel" in msg and "--trust" in msg and "state_dict()" in msg
+    m = load_model(tmp_path / "model.pt", vocab=words, trust=True)
+    assert "whole pickled RNNModel (trusted)" in m.layout
+    assert_matches(trace(m, "the cat"), model.rnn, model.encoder(torch.tensor([2, 3])))
+
+
+class _Evil:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):  # unpickling this creates a file
+        return (open, (self.target, "w"))
+
+
+@pytest.mark.parametrize("writer", ["torch", "pickle"])
+def test_malicious_pickle_never_runs(tmp_path, writer):
+    target = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    if writer == "torch":
+        torch.save({"state_dict": _Evil(str(target))}, path)
+    else:
+        with open(path, "wb") as f:
+            pickle.dump(_Evil(str(target)), f)
+    with pytest.raises(CheckpointError, match="--trust"):
+        load_model(path)
+    assert not target.exists()
+    # The file really is dangerous: a plain unpickler would have created it.
+    if writer == "pickle":
+        with open(path, "rb") as f:
+            pickle.load(f).close()
+        assert target.exists()
+        os.unlink(target)
+
+
+def test_vocab_from_file_that_does_not_fit_the_embedding(tmp_path):
+    model, words = word_model()
+    torch.save({"model_state_dict": model.state_dict(), "vocab": words[:-2]}, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match=r"the file's vocab has 8 tokens but the embedding 'encoder.weight' "
+                                              r"has 10 rows"):
+        load_model(tmp_path / "m.pt")
+    (tmp_path / "v.json").write_text(json.dumps(words))
+    assert load_model(tmp_path / "m.pt", vocab=tmp_path / "v.json").vocab.tokens == tuple(words)
