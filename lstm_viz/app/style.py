@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from lstm_viz.core.gates import GATES, QUANTITIES  # noqa: F401  (re-exported for the views)
+# The same names as lstm_viz.core.gates (a test checks it); spelled out here so that drawing the first window
+# does not wait for torch, which lstm_viz.core.gates imports.
+GATES = ("input_gate", "forget_gate", "candidate", "output_gate")
+QUANTITIES = (*GATES, "cell", "hidden")
 
 LABELS = {
     "input_gate": "input gate i",
@@ -23,6 +26,17 @@ SHORT = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate"
 
 SEQUENTIAL = "viridis"
 DIVERGING = "CET-D1A"  # blue - white - red, perceptually uniform
+
+
+SYMBOL = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "output_gate": "o", "cell": "c", "hidden": "h"}
+# Distinct colours for the selected units' traces (Tableau 10), readable on the dark background.
+UNIT_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                "#9c755f", "#bab0ac")
+
+
+def unit_colour(k: int) -> str:
+    """The colour of the k-th selected unit (cycles after ten)."""
+    return UNIT_COLOURS[k % len(UNIT_COLOURS)]
 
 
 def is_gate(quantity: str) -> bool:

@@ -1,0 +1,138 @@
+"""The one place the app's state lives: model, text, trace, view choices, selection and hover.
+
+Controls write here; views subscribe to the signal for the kind of change they draw. Nothing here computes
+gates: the trace comes from the core, through the worker.
+"""
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from .style import QUANTITIES
+
+DEFAULT_PANELS = ("forget_gate", "input_gate", "output_gate")
+ORDERS = ("index", "variance", "mean", "activation")
+
+
+class AppState(QtCore.QObject):
+    model_changed = QtCore.Signal(object)  # LoadedModel | None
+    text_changed = QtCore.Signal(str, bool)  # text, typed (True: from the editor, re-analyse after a pause)
+    trace_changed = QtCore.Signal(object)  # Trace | None
+    view_changed = QtCore.Signal()  # layer, direction, order or focus quantity
+    panels_changed = QtCore.Signal(tuple)
+    selection_changed = QtCore.Signal(tuple)  # selected unit indices, the first is the primary one
+    time_selected = QtCore.Signal(int)
+    hover_changed = QtCore.Signal(object, object)  # timestep | None, unit | None
+    show_hidden_changed = QtCore.Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.model = None
+        self.text = ""
+        self.trace = None
+        self.layer = 0
+        self.reverse = False
+        self.order = "index"
+        self.quantity = "cell"  # colours the text, orders units, is what "Export data" writes
+        self.panels: tuple[str, ...] = DEFAULT_PANELS
+        self.units: tuple[int, ...] = ()
+        self.time = 0
+        self.hover: tuple[int | None, int | None] = (None, None)
+        self.show_hidden = False
+
+    # -- data ---------------------------------------------------------------------------------------------
+    def set_model(self, model) -> None:
+        self.model = model
+        self.model_changed.emit(model)
+
+    def set_text(self, text: str, typed: bool = False) -> None:
+        if text == self.text and not typed:
+            return
+        self.text = text
+        self.text_changed.emit(text, typed)
+
+    def set_trace(self, trace) -> None:
+        """A new analysis: keep layer, direction and units where they still exist."""
+        self.trace = trace
+        if trace is not None:
+            self.layer = min(self.layer, trace.num_layers - 1)
+            self.reverse = self.reverse and trace.bidirectional
+            n = self.num_units()
+            units = tuple(u for u in self.units if u < n) or ((0,) if n else ())
+            self.units = units
+            self.time = min(self.time, len(trace) - 1)
+        self.trace_changed.emit(trace)
+        self.selection_changed.emit(self.units)
+
+    def num_units(self, quantity: str = "cell") -> int:
+        if self.trace is None:
+            return 0
+        return self.trace.get(quantity, self.layer, self.reverse).shape[1]
+
+    def values(self, quantity: str):
+        """(T, units) array of ``quantity`` at the current layer and direction, or None before any trace."""
+        if self.trace is None:
+            return None
+        return self.trace.get(quantity, self.layer, self.reverse)
+
+    # -- view choices -------------------------------------------------------------------------------------
+    def set_layer(self, layer: int) -> None:
+        if layer != self.layer:
+            self.layer = layer
+            n = self.num_units()
+            self.units = tuple(u for u in self.units if u < n) or ((0,) if n else ())
+            self.view_changed.emit()
+            self.selection_changed.emit(self.units)
+
+    def set_reverse(self, reverse: bool) -> None:
+        if reverse != self.reverse:
+            self.reverse = reverse
+            self.view_changed.emit()
+
+    def set_order(self, order: str) -> None:
+        if order not in ORDERS:
+            raise ValueError(order)
+        if order != self.order:
+            self.order = order
+            self.view_changed.emit()
+
+    def set_quantity(self, quantity: str) -> None:
+        if quantity not in QUANTITIES:
+            raise ValueError(quantity)
+        if quantity != self.quantity:
+            self.quantity = quantity
+            self.view_changed.emit()
+
+    def set_panels(self, panels) -> None:
+        panels = tuple(q for q in QUANTITIES if q in panels)
+        if panels != self.panels:
+            self.panels = panels
+            self.panels_changed.emit(panels)
+
+    def set_show_hidden(self, on: bool) -> None:
+        if on != self.show_hidden:
+            self.show_hidden = on
+            self.show_hidden_changed.emit(on)
+
+    # -- selection and hover ------------------------------------------------------------------------------
+    def select_unit(self, unit: int, add: bool = False) -> None:
+        """Select ``unit`` alone, or with ``add`` toggle it in the selection (the first stays primary)."""
+        if add:
+            units = tuple(u for u in self.units if u != unit) if unit in self.units else (*self.units, unit)
+            units = units or (unit,)
+        else:
+            units = (unit,)
+        if units != self.units:
+            self.units = units
+            self.selection_changed.emit(units)
+
+    def select_time(self, t: int) -> None:
+        if t != self.time:
+            self.time = t
+            self.time_selected.emit(t)
+            if self.order == "activation":
+                self.view_changed.emit()
+
+    def set_hover(self, t: int | None, unit: int | None) -> None:
+        if (t, unit) != self.hover:
+            self.hover = (t, unit)
+            self.hover_changed.emit(t, unit)

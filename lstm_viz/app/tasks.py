@@ -1,0 +1,54 @@
+"""What the worker runs: plain generators over the core. torch is imported here, on the worker thread."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def read_text(path) -> str:
+    from lstm_viz.core.errors import InputError
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
+
+
+def load(path, vocab=None, module=None, trust=False):
+    """Yield 0 (torch is being imported), return the LoadedModel."""
+    yield 0.0
+    from lstm_viz.core.loading import load_model
+
+    return load_model(path, vocab=vocab, module=module, trust=trust)
+
+
+def analyse(model, text):
+    """Yield progress, return the Trace."""
+    from lstm_viz.core.trace import iter_trace
+
+    return (yield from iter_trace(model, text))
+
+
+def open_all(checkpoint, text_path=None, text=None):
+    """Start-up: load the model and the text, analyse; return (model, text, trace)."""
+    model = yield from load(checkpoint)
+    if text is None:
+        text = read_text(text_path)
+    if not text:
+        from lstm_viz.core.errors import InputError
+
+        raise InputError(f"{text_path}: the text is empty: nothing to analyse")
+    trace = yield from analyse(model, text)
+    return model, text, trace
+
+
+def train(corpus_spec, config, out_path):
+    """Load the corpus, train; yield Progress, return TrainResult."""
+    from lstm_viz.core import corpora, train as training
+
+    corpus = corpora.load_corpus(corpus_spec, seed=config.seed)
+    return (yield from training.train(corpus, config, out_path))

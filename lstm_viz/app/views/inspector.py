@@ -1,0 +1,52 @@
+"""The hovered cell in words: timestep, token, unit, and every gate's value there; the loss and the top-5
+next-token guesses when the model has a decoder."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from lstm_viz.core.vocab import display_token
+
+from .. import style
+from .coloured_text import _esc
+
+
+def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | None) -> str:
+    if trace is None:
+        return "<i>no analysis yet</i>"
+    if t is None:
+        return "<i>hover a heatmap, a trace or the text</i>"
+    tok = display_token(trace.tokens[t])
+    out = [f"<b>timestep {t}</b> &nbsp; token <b>{_esc(tok)}</b>"]
+    if unit is not None:
+        out.append(f"<b>unit {unit}</b>, layer {layer}{', backward' if reverse else ''}")
+        rows = []
+        for q in style.QUANTITIES:
+            a = trace.get(q, layer, reverse)
+            if unit < a.shape[1]:
+                rows.append(f"<tr><td>{style.LABELS[q]}</td><td align='right'><b>{a[t, unit]:+.4f}</b></td></tr>")
+        out.append("<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>")
+    if trace.loss is not None:
+        loss = float(trace.loss[t])
+        out.append("loss: — (first token)" if np.isnan(loss) else f"loss of this token: {loss:.3f} nats")
+    if trace.probs is not None and trace.vocab_tokens is not None:
+        p = trace.probs[t]
+        top = np.argsort(p)[::-1][:5]
+        rows = "".join(f"<tr><td><b>{_esc(display_token(trace.vocab_tokens[i]))}</b></td>"
+                       f"<td align='right'>{p[i]:.3f}</td></tr>" for i in top)
+        out.append(f"next token, top 5:<table cellspacing='0' cellpadding='2'>{rows}</table>")
+    return "<br>".join(out)
+
+
+class Inspector(QtWidgets.QLabel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.setMargin(8)
+        self.setMinimumWidth(210)
+        self.setWordWrap(True)
+        self.show_cell(None, 0, False, None, None)
+
+    def show_cell(self, trace, layer, reverse, t, unit) -> None:
+        self.setText(inspector_html(trace, layer, reverse, t, unit))
