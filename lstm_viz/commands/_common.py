@@ -24,7 +24,7 @@ def add_text_arguments(p: argparse.ArgumentParser, inputs: bool = False) -> None
     g.add_argument("--text-file", metavar="FILE", help="a UTF-8 text file to read")
     if inputs:
         g.add_argument("--inputs", metavar="FILE.npy", help="input vectors (T, input_size) for a model "
-                       "without a vocab")
+                       "without a vocab, or token ids (T,)")
 
 
 def load_model_from_args(args):
@@ -34,13 +34,18 @@ def load_model_from_args(args):
     path = args.checkpoint
     if path is None:
         if not DEMO_MODEL.exists():
-            raise InputError("no checkpoint given and the bundled demo model is missing")
+            raise InputError(f"no checkpoint given and the bundled demo model ({DEMO_MODEL.parent.name}/"
+                             f"{DEMO_MODEL.name}) is missing: name a checkpoint file")
         path = DEMO_MODEL
     return load_model(path, vocab=args.vocab, module=args.module, trust=args.trust)
 
 
 def read_text_file(path: str | Path) -> str:
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a text file")
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -56,20 +61,36 @@ def read_input(args, default_text: bool = True):
     if getattr(args, "inputs", None):
         import numpy as np
 
+        path = Path(args.inputs)
+        if not path.is_file():
+            raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
         try:
-            return np.load(args.inputs, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise InputError(f"{args.inputs}: not a readable .npy array ({e})") from None
+            arr = np.load(path, allow_pickle=False)
+        except OSError as e:
+            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        except (ValueError, EOFError) as e:
+            first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+            raise InputError(f"{path}: not a .npy array of input vectors ({first})") from None
+        if not isinstance(arr, np.ndarray):
+            arr.close()
+            raise InputError(f"{path}: is an .npz archive; give one .npy array of input vectors")
+        vectors = arr.ndim == 2 and np.issubdtype(arr.dtype, np.floating)
+        ids = arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer)
+        if not (vectors or ids):
+            raise InputError(f"{path}: expected float input vectors of shape (T, input_size), or token ids (T,), got "
+                             f"{arr.dtype} of shape {arr.shape}")
+        return arr
+    where = "--text"
     if args.text is not None:
         text = args.text
     elif args.text_file is not None:
-        text = read_text_file(args.text_file)
+        text, where = read_text_file(args.text_file), str(args.text_file)
     elif default_text:
         from lstm_viz.resources import DEMO_TEXT
 
-        text = read_text_file(DEMO_TEXT)
+        text, where = read_text_file(DEMO_TEXT), str(DEMO_TEXT)
     else:
         raise InputError("give --text or --text-file")
     if not text:
-        raise InputError("the text is empty: nothing to analyse")
+        raise InputError(f"{where}: the text is empty: nothing to analyse")
     return text

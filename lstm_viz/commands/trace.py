@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+from lstm_viz.core.errors import InputError
+
 from ._common import add_model_arguments, add_text_arguments, load_model_from_args, read_input
 
 
@@ -14,14 +16,20 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from lstm_viz.core.trace import trace
+    from lstm_viz.core.vocab import display_token
 
     model = load_model_from_args(args)
     x = read_input(args)
-    tr = trace(model, x)
+    try:
+        tr = trace(model, x)
+    except InputError as e:  # name the file the problem is in: the input vectors, or the model
+        raise InputError(f"{args.inputs or model.source or model.name}: {e}") from None
     tr.save_npz(args.output)
     if tr.unknown:
-        print(f"lstm-viz trace: {len(tr.unknown)} tokens not in the vocab were read as the unknown token",
-              file=sys.stderr)
+        bad = sorted({tr.tokens[i] for i in tr.unknown})
+        shown = ", ".join(repr(display_token(t)) for t in bad[:8]) + (" ..." if len(bad) > 8 else "")
+        print(f"lstm-viz trace: {len(tr.unknown)} tokens not in the vocab were read as "
+              f"{model.vocab.unk!r}: {shown}", file=sys.stderr)
     print(f"wrote {args.output}: {len(tr)} timesteps, {tr.num_layers} layer(s)"
           f"{', bidirectional' if tr.bidirectional else ''}", file=sys.stderr)
     return 0

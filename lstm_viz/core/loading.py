@@ -42,17 +42,20 @@ def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
         msg = str(e)
         found = re.search(r"(?i)unsupported (?:global: )?GLOBAL ([\w.]+)", msg)
         if found is None and "weights_only" not in msg.lower().replace(" ", "_"):
-            raise CheckpointError(f"{path}: not a PyTorch checkpoint, or corrupt ({_first_line(msg)})") from None
+            raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt "
+                                  f"({_first_line(msg).split('. ')[0]})") from None
         if not trust:
-            what = found.group(1) if found else "a Python object"
+            what = f"a pickled Python object ({found.group(1)})" if found else "pickled data that is not plain weights"
             raise CheckpointError(
-                f"{path}: holds a pickled Python object ({what}); safe loading refuses it because unpickling "
-                f"can run code. If you trust the file, pass --trust; or re-save it as weights with "
+                f"{path}: holds {what}; safe loading refuses it because unpickling can run code. If you trust "
+                f"the file, pass --trust; or re-save it as weights with "
                 f"torch.save(model.state_dict(), 'model_state.pt')") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError,
             IndexError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{path}: truncated or corrupt checkpoint ({_first_line(str(e)) or type(e).__name__})"
-                              ) from None
+        detail = _first_line(str(e)).split(". ")[0].rstrip(".")
+        if isinstance(e, (KeyError, IndexError, TypeError, AttributeError)) or len(detail) < 8:
+            detail = "unreadable data"  # the unpickler tripped over bytes that are not a checkpoint
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt ({detail})") from None
     # Only here when the user trusted the file explicitly.
     try:
         with warnings.catch_warnings():
@@ -91,4 +94,4 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
 
 def _first_line(text: str) -> str:
     text = text.strip()
-    return text.splitlines()[0][:200] if text else ""
+    return text.splitlines()[0][:120] if text else ""
