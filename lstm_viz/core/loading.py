@@ -41,7 +41,10 @@ def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
     except pickle.UnpicklingError as e:
         msg = str(e)
         found = re.search(r"(?i)unsupported (?:global: )?GLOBAL ([\w.]+)", msg)
-        if found is None and "weights_only" not in msg.lower().replace(" ", "_"):
+        with open(path, "rb") as f:
+            head = f.read(2)
+        looks_pickled = head == b"PK" or head[:1] == b"\x80"  # a zip checkpoint, or a pickle (protocol >= 2)
+        if found is None and ("weights_only" not in msg.lower().replace(" ", "_") or not looks_pickled):
             raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt "
                                   f"({_first_line(msg).split('. ')[0]})") from None
         if not trust:
