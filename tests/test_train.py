@@ -1,0 +1,156 @@
+"""The training core: a quote cell appears, runs are deterministic, cancel and failures keep a valid file."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_viz.core import train as train_mod
+from lstm_viz.core.analysis import unit_correlations
+from lstm_viz.core.corpora import load_corpus
+from lstm_viz.core.errors import InputError, LstmVizError
+from lstm_viz.core.loading import load_model
+from lstm_viz.core.trace import trace
+from lstm_viz.core.train import TrainConfig, run_to_end, thin, train
+
+TINY = dict(hidden_size=16, embed_size=8, seq_len=20, batch_size=4, steps=12, eval_every=5, checkpoint_every=0)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small models train fastest (and steadiest on a busy machine) on one thread."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def quotes():
+    return load_corpus("quotes", seed=0, size=60_000)
+
+
+def test_quote_cell_appears(quotes, tmp_path):
+    """Karpathy et al.'s quote cell: a 32-unit LSTM trained briefly has a cell tracking 'inside a quote'."""
+    config = TrainConfig(hidden_size=32, embed_size=16, seq_len=64, batch_size=32, lr=1e-2, steps=700,
+                         eval_every=0, checkpoint_every=0, seed=0)
+    result = run_to_end(train(quotes, config, tmp_path / "q.pt"))
+    assert result.val_bpc < 1.5
+    held_out = load_corpus("quotes", seed=99, size=3000)  # text the model never saw
+    tr = trace(load_model(tmp_path / "q.pt"), held_out.text)
+    r = unit_correlations(tr.get("cell"), held_out.labels)
+    assert np.nanmax(np.abs(r)) >= 0.8, np.sort(np.abs(r))[-5:]
+
+
+def _weights(path):
+    return load_model(path).model.state_dict()
+
+
+def test_same_seed_same_weights_even_if_others_use_the_rng(quotes, tmp_path):
+    config = TrainConfig(**TINY, dropout=0.3, seed=3)  # dropout draws random masks every batch
+    run_to_end(train(quotes, config, tmp_path / "a.pt"))
+    gen = train(quotes, config, tmp_path / "b.pt")
+    for _ in gen:
+        torch.rand(7)  # someone else drawing from torch's RNG between batches changes nothing
+    other = run_to_end(train(quotes, TrainConfig(**TINY, dropout=0.3, seed=4), tmp_path / "c.pt"))
+    a, b, c = _weights(tmp_path / "a.pt"), _weights(tmp_path / "b.pt"), _weights(other.path)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_progress_and_checkpoint_contents(quotes, tmp_path):
+    config = TrainConfig(**{**TINY, "checkpoint_every": 5})
+    progress = []
+    gen = train(quotes, config, tmp_path / "m.pt", metadata={"command": "test"})
+    while True:
+        try:
+            progress.append(next(gen))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    assert [p.step for p in progress] == list(range(1, 13))
+    assert all(p.total_steps == 12 and math.isfinite(p.train_loss) and p.tokens_per_sec > 0 for p in progress)
+    assert [p.step for p in progress if p.val_loss is not None] == [5, 10, 12]
+    assert [p.step for p in progress if p.saved] == [5, 10, 12]
+    assert progress[-1].seconds_left == 0
+    assert not result.cancelled and result.steps == 12
+    assert result.val_bpc == pytest.approx(result.val_loss / math.log(2))
+    meta = load_model(result.path).metadata
+    assert meta["corpus"] == "quotes" and meta["corpus_chars"] == 60_000 and meta["seed"] == 0
+    assert meta["steps"] == 12 and meta["settings"]["hidden_size"] == 16 and meta["command"] == "test"
+    assert meta["loss_steps"] == list(range(1, 13)) and len(meta["losses"]) == 12
+    assert meta["val_steps"] == [5, 10, 12] and meta["val_bpc"] == pytest.approx(result.val_bpc)
+    assert meta["elapsed_s"] >= 0 and meta["cancelled"] is False
+
+
+def test_history_is_thinned():
+    steps, values = thin(list(range(1, 2501)), [float(i) for i in range(1, 2501)], points=1000)
+    assert len(values) <= 1000 and steps[-1] == 2500
+    assert values[0] == pytest.approx(np.mean([1, 2, 3]))
+
+
+def test_close_cancels_and_saves_current_weights(quotes, tmp_path):
+    out = tmp_path / "m.pt"
+    out.write_bytes(b"an older checkpoint")
+    gen = train(quotes, TrainConfig(**{**TINY, "steps": 1000}), out)
+    for p in gen:
+        if p.step == 3:
+            break
+    gen.close()  # what the GUI's cancel button does
+    loaded = load_model(out)
+    assert loaded.metadata["cancelled"] is True and loaded.metadata["steps"] == 3
+    # the saved weights are those after step 3: continuing them is what a 3-step run gives
+    ref = run_to_end(train(quotes, TrainConfig(**{**TINY, "steps": 3}), tmp_path / "ref.pt"))
+    a, b = loaded.model.state_dict(), _weights(ref.path)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_nan_loss_keeps_the_existing_checkpoint(quotes, tmp_path, monkeypatch):
+    out = tmp_path / "m.pt"
+    out.write_bytes(b"precious")
+    real = train_mod.build_model
+
+    def poisoned(vocab, config):
+        model = real(vocab, config)
+        with torch.no_grad():
+            model.decoder.bias.fill_(float("nan"))
+        return model
+
+    monkeypatch.setattr(train_mod, "build_model", poisoned)
+    with pytest.raises(InputError, match="diverged.*step 1;.*--lr") as err:
+        run_to_end(train(quotes, TrainConfig(**TINY), out))
+    assert "\n" not in str(err.value)
+    assert out.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"hidden_size": 0}, "hidden_size"), ({"num_layers": -1}, "num_layers"), ({"seq_len": 0}, "seq_len"),
+    ({"batch_size": -2}, "batch_size"), ({"lr": float("nan")}, "learning rate"), ({"lr": 0}, "learning rate"),
+    ({"dropout": 1.0}, "dropout"), ({"steps": 0}, "steps"), ({"epochs": 0}, "epochs"),
+    ({"hidden_size": 10 ** 6}, "beyond"),
+])
+def test_absurd_settings(settings, words):
+    with pytest.raises(InputError, match=words) as err:
+        TrainConfig(**settings)
+    assert "\n" not in str(err.value)
+
+
+def test_short_or_empty_corpus_and_bad_output(quotes, tmp_path):
+    from lstm_viz.core.corpora import Corpus
+
+    with pytest.raises(InputError, match="empty"):
+        run_to_end(train(Corpus("e.txt", "", None), TrainConfig(**TINY), tmp_path / "m.pt"))
+    with pytest.raises(InputError, match="too short"):
+        run_to_end(train(Corpus("s.txt", "abc" * 20, None), TrainConfig(**TINY), tmp_path / "m.pt"))
+    with pytest.raises(LstmVizError, match="does not exist"):
+        run_to_end(train(quotes, TrainConfig(**TINY), tmp_path / "nope" / "m.pt"))
+    with pytest.raises(LstmVizError, match="is a folder"):
+        run_to_end(train(quotes, TrainConfig(**TINY), tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_epochs_set_the_step_count(tmp_path):
+    corpus = load_corpus("brackets", seed=1, size=2000)
+    config = TrainConfig(**{**TINY, "epochs": 2, "val_fraction": 0.1})
+    result = run_to_end(train(corpus, config, tmp_path / "m.pt"))
+    assert result.steps == 2 * ((1800 // 4 - 1) // 20)
