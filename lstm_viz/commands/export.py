@@ -1,0 +1,83 @@
+"""lstm-viz export: a figure (PNG, SVG, PDF) or the data (CSV, NPZ) of a text, without a display.
+
+The format comes from the output's extension. Figures are drawn by lstm_viz.figures, the same code as the
+app's File > Export; CSV and NPZ need no Qt at all (lstm_viz.core.export_data).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from lstm_viz.core.errors import InputError
+
+from ._common import add_model_arguments, add_text_arguments, load_model_from_args, read_input
+
+VIEWS = ("forget", "input", "output", "candidate", "cell", "hidden", "traces", "text", "dashboard")
+QUANTITY_NAMES = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate",
+                  "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
+FIGURES = (".png", ".svg", ".pdf")
+DATA = (".csv", ".npz")
+
+
+def add_arguments(p) -> None:
+    add_model_arguments(p)
+    add_text_arguments(p)
+    p.add_argument("--view", choices=VIEWS, default="dashboard",
+                   help="what to draw: a quantity as a heatmap, 'traces' (line plots of a few units), 'text' "
+                   "(the text coloured by one unit) or 'dashboard' (default). For CSV: the quantity to write")
+    p.add_argument("--quantity", choices=tuple(QUANTITY_NAMES), default="cell",
+                   help="what the traces, text and dashboard views show (default: cell)")
+    p.add_argument("--layer", type=int, default=0, metavar="L", help="layer, from 0 (default 0)")
+    p.add_argument("--reverse", action="store_true", help="the backward direction of a bidirectional LSTM")
+    p.add_argument("--units", metavar="0,5,7", help="units to show, e.g. 0,5,7 or 2-6 (default: all units "
+                   "for heatmaps and data, the five that vary most for traces, one for text)")
+    p.add_argument("--range", dest="time_range", metavar="START:END",
+                   help="timesteps START (inclusive) to END (exclusive); either may be left out")
+    p.add_argument("--title", help="the figure's title (default: model name, quantity, layer, direction)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--dpi", type=float, default=300, metavar="N", help="PNG resolution (default 300)")
+    size.add_argument("--scale", type=float, metavar="S", help="PNG size as a multiple of the figure's "
+                      "on-screen size (1 = 96 dpi); instead of --dpi")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.{png,svg,pdf,csv,npz}",
+                   help="where to write; the format comes from the extension")
+
+
+def _output_format(path: str) -> str:
+    ext = Path(path).suffix.lower()
+    if ext not in FIGURES + DATA:
+        raise InputError(f"{path}: unknown format {ext or '(no extension)'!r}; use .png, .svg, .pdf, .csv "
+                         "or .npz")
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InputError(f"{path}: folder {folder} does not exist")
+    return ext
+
+
+def run(args) -> int:
+    from lstm_viz.core.export_data import parse_range, parse_units, validate_selection, write_csv, write_npz
+    from lstm_viz.core.trace import trace
+
+    fmt = _output_format(args.output)  # before any slow work
+    units = parse_units(args.units) if args.units is not None else None
+    time_range = parse_range(args.time_range) if args.time_range is not None else None
+    quantity = QUANTITY_NAMES.get(args.view, QUANTITY_NAMES[args.quantity])
+    tr = trace(load_model_from_args(args), read_input(args))
+    sel = validate_selection(tr, quantity, args.layer, args.reverse, units, time_range)
+    time_range = (sel.start, sel.end)
+    if fmt == ".csv":
+        write_csv(tr, args.output, quantity, args.layer, args.reverse, units, time_range)
+    elif fmt == ".npz":
+        write_npz(tr, args.output, units, time_range)
+    else:
+        _figure(tr, args, units, time_range)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _figure(tr, args, units, time_range) -> None:
+    from lstm_viz.figures import FigureSpec, export_figure, headless_app
+
+    spec = FigureSpec(args.view, layer=args.layer, reverse=args.reverse, units=units, time_range=time_range,
+                      quantity=QUANTITY_NAMES[args.quantity], title=args.title)
+    with headless_app():
+        export_figure(tr, spec, args.output, dpi=args.dpi, scale=args.scale)

@@ -1,0 +1,14 @@
+"""Publication figures of a trace (PNG, SVG, PDF), built offscreen with Qt and pyqtgraph.
+
+    from lstm_viz.figures import FigureSpec, export_figure
+    export_figure(trace, FigureSpec("forget", units=(0, 5, 7), time_range=(0, 80)), "forget.pdf")
+
+Views: the six quantities as heatmaps ("forget", "input", "output", "candidate", "cell", "hidden"),
+"traces" (line plots of a few units), "text" (the text coloured by one unit) and "dashboard" (all of them).
+"""
+from .compose import VIEWS, Figure, FigureSpec, build_figure
+from .qt import ensure_app, headless_app
+from .render import FORMATS, LOGICAL_DPI, export_figure, figure_format
+
+__all__ = ["FORMATS", "LOGICAL_DPI", "VIEWS", "Figure", "FigureSpec", "build_figure", "ensure_app",
+           "export_figure", "figure_format", "headless_app"]
