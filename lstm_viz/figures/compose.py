@@ -106,8 +106,8 @@ def _units_text(units) -> str:
     return f", unit{'s' if len(units) > 1 else ''} {shown}"
 
 
-def _plot_width(n_steps: int, lo: float = 420, hi: float = 1100) -> float:
-    return float(np.clip(n_steps * 12, lo, hi))
+def _plot_width(trace: Trace, sel: Selection, lo: float = 420, hi: float = 1100) -> float:
+    return float(np.clip((sel.end - sel.start) * parts.step_px(trace.tokens, sel.start, sel.end), lo, hi))
 
 
 def _new_widget() -> pg.GraphicsLayoutWidget:
@@ -148,7 +148,7 @@ def _heatmap_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     q = spec.shown_quantity
     sel = _selection(trace, spec, q, None)
     data = _values(trace, spec, q, sel)
-    pw = _plot_width(sel.end - sel.start)
+    pw = _plot_width(trace, sel)
     ph = float(np.clip(len(sel.units) * 12, 140, 620))
     w = _new_widget()
     units = "" if spec.units is None else _units_text(sel.units)
@@ -164,7 +164,7 @@ def _traces_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     q = spec.quantity
     sel = _selection(trace, spec, q, TRACE_UNITS)
     data = _values(trace, spec, q, sel)
-    pw = _plot_width(sel.end - sel.start)
+    pw = _plot_width(trace, sel)
     w = _new_widget()
     title = _title(trace, spec, q, _units_text(sel.units))
     w.addItem(parts.title_item(title), 0, 0, 1, 2)
@@ -176,11 +176,11 @@ def _traces_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
 
 
 def _text_block(trace: Trace, spec: FigureSpec, q: str, sel: Selection, ink: float, columns: int,
-                max_lines: int | None = None) -> ColouredText:
+                max_lines: int | None = None, caption: str = "") -> ColouredText:
     data = _values(trace, spec, q, sel)
     word = any(len(t) > 1 for t in trace.tokens[sel.times] if t not in ("<eos>", "<unk>"))
     return ColouredText(trace.tokens[sel.times], data, sel.units, style.colormap(q), style.levels(q, data),
-                        word_level=word, columns=columns, max_lines=max_lines, ink=ink)
+                        word_level=word, columns=columns, max_lines=max_lines, ink=ink, caption=caption)
 
 
 def _text_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
@@ -206,7 +206,7 @@ def _text_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
 def _dashboard(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     """Text strip, the three gates, the cell state and the traces of the most varying units, time-aligned."""
     sel = validate_selection(trace, "cell", spec.layer, spec.reverse, spec.units, spec.time_range)
-    pw = _plot_width(sel.end - sel.start, 520, 1100)
+    pw = _plot_width(trace, sel, 520, 1100)
     ph = float(np.clip(len(sel.units) * 5, 90, 200))
     w = _new_widget()
     title = _title(trace, spec, None)
@@ -214,7 +214,8 @@ def _dashboard(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     q = spec.quantity
     text_sel = _selection(trace, spec, q, TEXT_UNITS)
     strip = _text_block(trace, spec, q, Selection(text_sel.units[:1], sel.start, sel.end), ink,
-                        columns=int((pw + parts.LEFT_AXIS) // 8.6), max_lines=6)
+                        columns=int((pw + parts.LEFT_AXIS) // 8.6), max_lines=6,
+                        caption=f" \u2014 {style.LABELS[q]}")
     w.addItem(strip, 1, 0, 1, 2)
     row, plots = 2, []
     for quantity in ("forget_gate", "input_gate", "output_gate", "cell"):

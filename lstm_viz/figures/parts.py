@@ -67,6 +67,14 @@ def token_ticks(tokens, start: int, end: int, plot_px: float) -> tuple[list, int
     return ticks, step
 
 
+def step_px(tokens, start: int, end: int) -> float:
+    """Room per timestep that labels every token when the figure can be that wide: 12 px for characters,
+    more for words."""
+    f = font(TICK_PX, MONO)
+    widest = max(text_width(token_label(tokens[t]), f) for t in range(start, end))
+    return float(np.clip(widest + 8, 12, 80))
+
+
 def unit_ticks(units, plot_px: float) -> list:
     """Left-axis ticks of a heatmap: unit numbers at the middle of their rows, thinned to fit."""
     step = nice_step(len(units), plot_px, TICK_PX + 3)
@@ -76,6 +84,7 @@ def unit_ticks(units, plot_px: float) -> list:
 def style_axis(axis: pg.AxisItem, ink: float, label: str | None = None, mono: bool = False,
                values: bool = True) -> None:
     axis.setPen(pen(ink))
+    axis.enableAutoSIPrefix(False)  # values as they are, never "(x0.001)"
     axis.setTextPen(pg.mkPen(INK))
     axis.setStyle(tickFont=font(TICK_PX, MONO if mono else FONT), tickLength=4, tickTextOffset=3,
                   showValues=values, autoExpandTextSpace=True)

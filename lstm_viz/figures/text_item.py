@@ -20,8 +20,17 @@ BREAKS = ("\n", "<eos>")
 
 def _cells(tokens, word_level: bool, columns: int) -> list[tuple[int, int, int, str]]:
     """(line, column, width in characters, shown text) of each token's cell."""
+    tokens = list(tokens)
+    # Character text wraps between words where it can: the length of the word starting at each position.
+    word_len = [0] * (len(tokens) + 1)
+    if not word_level:
+        for i in range(len(tokens) - 1, -1, -1):
+            word_len[i] = 0 if tokens[i].isspace() else word_len[i + 1] + 1
     out, line, col = [], 0, 0
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
+        starts_word = not word_level and word_len[i] and (i == 0 or tokens[i - 1].isspace())
+        if starts_word and col > 0 and col + word_len[i] > columns and word_len[i] <= columns // 3:
+            line, col = line + 1, 0
         if tok in BREAKS:
             shown = "\u21b5"
         elif tok == " " and not word_level:
@@ -46,7 +55,7 @@ class ColouredText(pg.GraphicsWidget):
 
     def __init__(self, tokens, values: np.ndarray, units, cmap: pg.ColorMap, levels: tuple[float, float],
                  word_level: bool = False, columns: int = 80, px: int = 14, max_lines: int | None = None,
-                 ink: float = 1.0):
+                 ink: float = 1.0, caption: str = ""):
         super().__init__()
         self.font = font(px, MONO)
         self.label_font = font(TICK_PX + 1, FONT, bold=True)
@@ -62,6 +71,7 @@ class ColouredText(pg.GraphicsWidget):
         norm = np.clip((np.asarray(values, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)  # (T', U)
         self.colours = [cmap.map(norm[:, k], mode=pg.ColorMap.QCOLOR) for k in range(norm.shape[1])]
         self.units = tuple(units)
+        self.caption = caption
         self.header = TICK_PX + 8
         self.block_h = self.header + self.lines * self.lh + 10
         self.setPreferredSize(columns * self.cw + 4, self.block_h * len(self.units))
@@ -75,7 +85,7 @@ class ColouredText(pg.GraphicsWidget):
             top = k * self.block_h
             p.setFont(self.label_font)
             p.setPen(pg.mkPen(INK))
-            p.drawText(QtCore.QPointF(left, top + self.header - 6), f"unit {unit}")
+            p.drawText(QtCore.QPointF(left, top + self.header - 6), f"unit {unit}{self.caption}")
             p.setFont(self.font)
             y0 = top + self.header
             for (line, col, w, shown), colour in zip(self.cells, self.colours[k]):
