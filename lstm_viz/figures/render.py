@@ -21,10 +21,16 @@ from .qt import ensure_app
 
 FORMATS = (".png", ".svg", ".pdf")
 LOGICAL_DPI = 96.0  # figures are laid out in pixels of 1/96 inch (a scale of 1)
-# Vector targets are painted at the layout's own resolution: pyqtgraph caches axes as QPictures, which
-# replay scaled by the target's dpi over the screen's, so any other resolution would draw them too large.
-PDF_DPI = int(LOGICAL_DPI)
 MAX_PIXELS = 200_000_000
+
+
+def _picture_dpi() -> int:
+    """The dpi QPictures record at (the screen's; 96 offscreen).
+
+    pyqtgraph caches its axes as QPictures, which replay scaled by the target's dpi over this one. Every
+    target is therefore painted at this dpi (the PNG's real dpi is recorded after painting), and only the
+    painter's transform scales the figure."""
+    return QtGui.QPicture().logicalDpiX()
 
 
 def figure_format(path: str | Path) -> str:
@@ -56,6 +62,9 @@ def _png(fig: Figure, tmp: str, dpi: float, scale: float) -> None:
     w, h = max(1, round(fig.width * scale)), max(1, round(fig.height * scale))
     img = QtGui.QImage(w, h, QtGui.QImage.Format.Format_ARGB32)
     img.fill(QtGui.QColor("white"))
+    screen_dpm = round(_picture_dpi() / 0.0254)
+    img.setDotsPerMeterX(screen_dpm)
+    img.setDotsPerMeterY(screen_dpm)
     _render(fig, _painter(img), QtCore.QRectF(0, 0, w, h))
     dpm = round(dpi / 0.0254)  # recorded after painting, as the dpi would rescale pyqtgraph's cached axes
     img.setDotsPerMeterX(dpm)
@@ -67,9 +76,10 @@ def _png(fig: Figure, tmp: str, dpi: float, scale: float) -> None:
 def _svg(fig: Figure, tmp: str, title: str) -> None:
     gen = QSvgGenerator()
     gen.setFileName(tmp)
-    gen.setSize(QtCore.QSize(math.ceil(fig.width), math.ceil(fig.height)))
+    dpi = _picture_dpi()
+    gen.setSize(QtCore.QSize(math.ceil(fig.width * dpi / LOGICAL_DPI), math.ceil(fig.height * dpi / LOGICAL_DPI)))
     gen.setViewBox(QtCore.QRectF(0, 0, fig.width, fig.height))
-    gen.setResolution(int(LOGICAL_DPI))
+    gen.setResolution(dpi)
     gen.setTitle(title)
     gen.setDescription("made with lstm_viz")
     _render(fig, _painter(gen), QtCore.QRectF(0, 0, fig.width, fig.height))
@@ -77,7 +87,7 @@ def _svg(fig: Figure, tmp: str, title: str) -> None:
 
 def _pdf(fig: Figure, tmp: str, title: str) -> None:
     writer = QtGui.QPdfWriter(tmp)
-    writer.setResolution(PDF_DPI)
+    writer.setResolution(_picture_dpi())
     size = QtCore.QSizeF(fig.width * 72 / LOGICAL_DPI, fig.height * 72 / LOGICAL_DPI)  # points
     writer.setPageSize(QtGui.QPageSize(size, QtGui.QPageSize.Unit.Point, "figure",
                                        QtGui.QPageSize.SizeMatchPolicy.ExactMatch))
@@ -104,7 +114,7 @@ def export_figure(trace, spec: FigureSpec, path: str | Path, *, dpi: float = 300
         raise InputError(f"dpi {dpi:g} is out of range; use 20 to 2400")
     scale = dpi / LOGICAL_DPI
     ensure_app()
-    ink = {".png": scale, ".svg": 1.0, ".pdf": PDF_DPI / LOGICAL_DPI}[fmt]
+    ink = {".png": scale, ".svg": 1.0, ".pdf": _picture_dpi() / LOGICAL_DPI}[fmt]
     fig = build_figure(trace, spec, ink)
     try:
         if fmt == ".png" and fig.width * fig.height * scale * scale > MAX_PIXELS:
