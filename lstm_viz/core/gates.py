@@ -13,6 +13,8 @@ The backward direction is the forward recipe applied to the reversed sequence, a
 """
 from __future__ import annotations
 
+import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generator
 
@@ -82,22 +84,35 @@ def _gates_and_cells(single: nn.LSTM, x: torch.Tensor, h0: torch.Tensor, c0: tor
         prev = c_out[t]
 
 
+def _job(*args) -> None:
+    with torch.no_grad():  # grad mode is per thread
+        _gates_and_cells(*args)
+
+
 def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
                      ) -> Generator[float, None, list[list[DirectionStates]]]:
     """Yield progress in [0, 1] after every chunk; return states[layer][direction] (``yield from`` it).
 
     x: (T, input_size) inputs of the first layer, any float dtype (run in the LSTM's dtype). Zero initial state.
-    Close the generator to cancel: work stops at the next chunk.
+    Close the generator to cancel: work stops at the next chunk, and the helper thread is joined before
+    ``close()`` returns.
+
+    The fused forward of chunk k+1 (sequential, mostly memory-bound) runs on this thread while a helper thread
+    computes the gates and cells of chunk k (one GEMM, elementwise work); torch releases the GIL in both. Each
+    chunk's job starts from torch's own state at the chunk boundary, so the jobs are independent of each other.
     """
     dtype = lstm.weight_ih_l0.dtype
     D = 2 if lstm.bidirectional else 1
     H, Hout = lstm.hidden_size, lstm.proj_size or lstm.hidden_size
     T = x.shape[0]
     n_chunks = -(-T // chunk)
-    total, done = lstm.num_layers * D * n_chunks, 0
-    states: list[list[DirectionStates]] = []
-    layer_input = x.to(dtype)  # (T, in)
-    with torch.no_grad():
+    total = 2 * lstm.num_layers * D * n_chunks  # forward chunks + gate jobs
+    done = 0
+    results: list[list[tuple]] = []  # [layer][direction] -> (gates, c_all, h_all)
+    jobs: list[Future] = []
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm_viz-gates")
+    try:
+        layer_input = x.to(dtype)  # (T, in)
         for layer in range(lstm.num_layers):
             per_dir, outputs = [], []
             for d in range(D):
@@ -110,19 +125,39 @@ def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
                 c0 = torch.zeros(H, dtype=dtype)
                 for s in range(0, T, chunk):
                     e = min(s + chunk, T)
-                    h, (hn, cn) = single(xs[s:e], (h0[None], c0[None]))  # (K, Hout), (1, Hout), (1, H)
+                    with torch.no_grad(), warnings.catch_warnings():
+                        warnings.filterwarnings("ignore", message=".*not supported with oneDNN")
+                        h, (hn, cn) = single(xs[s:e], (h0[None], c0[None]))  # (K, Hout), (1, Hout), (1, H)
                     h_all[s:e] = h
-                    _gates_and_cells(single, xs[s:e], h0, c0, h, [g[s:e] for g in gates], c_all[s:e])
+                    jobs.append(pool.submit(_job, single, xs[s:e], h0, c0, h,
+                                            [g[s:e] for g in gates], c_all[s:e]))
                     h0, c0 = hn[0], cn[0]  # torch's own state carries into the next chunk
-                    done += 1
-                    yield done / total
-                gates = [g.numpy() for g in gates]
+                    finished = [j for j in jobs if j.done()]
+                    for j in finished:
+                        j.result()  # re-raises the error of a failed job
+                    jobs = [j for j in jobs if j not in finished]
+                    done += 1 + len(finished)
+                    yield min(done / total, 1.0)
                 if d:
-                    h_all = h_all.flip(0)  # back to text order
-                    gates, c_all = [a[::-1] for a in gates], c_all[::-1]
-                arrays = [np.ascontiguousarray(a, dtype=np.float32) for a in (*gates, c_all, h_all.numpy())]
-                per_dir.append(DirectionStates(*arrays))
+                    h_all = h_all.flip(0)  # back to text order (gates and cells follow once their jobs are done)
+                per_dir.append((gates, c_all, h_all))
                 outputs.append(h_all)
-            states.append(per_dir)
+            results.append(per_dir)
             layer_input = torch.cat(outputs, dim=1)  # (T, D*Hout): what the next layer reads
+        for j in jobs:
+            j.result()
+            done += 1
+            yield min(done / total, 1.0)
+    finally:  # also on close(): drop queued jobs, wait for the running one, end the thread
+        pool.shutdown(wait=True, cancel_futures=True)
+    states = []
+    for per_dir in results:
+        out = []
+        for d, (gates, c_all, h_all) in enumerate(per_dir):
+            gates = [g.numpy() for g in gates]
+            if d:
+                gates, c_all = [a[::-1] for a in gates], c_all[::-1]
+            arrays = [np.ascontiguousarray(a, dtype=np.float32) for a in (*gates, c_all, h_all.numpy())]
+            out.append(DirectionStates(*arrays))
+        states.append(out)
     return states

@@ -1,0 +1,89 @@
+"""How much does exact gate extraction cost next to a plain nn.LSTM forward of the same input?
+
+    python scripts/bench_gates.py [--tokens 20000] [--hidden 512] [--layers 2] [--input 64] [--repeats 3]
+
+Everything is measured in one run, so the ratios hold on a busy machine even when the absolute times do not.
+The forward and the extraction are interleaved and each is reported as the best of --repeats runs.
+Goal (issue 2): extraction <= 1.5x the plain forward on a 2-layer, 512-unit LSTM over 20,000 tokens.
+A naive per-step Python loop of matmuls is timed once for reference.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from lstm_viz.core.gates import iter_lstm_states
+
+
+def extract(lstm, x):
+    gen = iter_lstm_states(lstm, x)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def naive(lstm: nn.LSTM, x: torch.Tensor) -> None:
+    """One Python step per token and layer: gates, cell and hidden state by hand (the slow reference)."""
+    H = lstm.hidden_size
+    inp = x
+    for layer in range(lstm.num_layers):
+        w_ih, w_hh = getattr(lstm, f"weight_ih_l{layer}"), getattr(lstm, f"weight_hh_l{layer}")
+        b = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
+        h, c = torch.zeros(H), torch.zeros(H)
+        out = torch.empty(len(inp), H)
+        for t in range(len(inp)):
+            pre = torch.addmv(torch.addmv(b, w_ih, inp[t]), w_hh, h)  # (4H,)
+            i, f, g, o = pre[:H].sigmoid(), pre[H:2 * H].sigmoid(), pre[2 * H:3 * H].tanh(), pre[3 * H:].sigmoid()
+            c = f * c + i * g
+            h = o * c.tanh()
+            out[t] = h
+        inp = out
+
+
+def timed(fn, *args) -> float:
+    t0 = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tokens", type=int, default=20000)
+    p.add_argument("--hidden", type=int, default=512)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--input", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--naive-tokens", type=int, default=None, help="tokens for the naive loop (default: all)")
+    a = p.parse_args()
+    torch.manual_seed(0)
+    lstm = nn.LSTM(a.input, a.hidden, num_layers=a.layers).eval()
+    x = torch.randn(a.tokens, a.input)
+    print(f"{a.layers}-layer LSTM, {a.hidden} units, input {a.input}, {a.tokens} tokens, "
+          f"{torch.get_num_threads()} torch threads")
+    fwd, ext = [], []
+    with torch.no_grad():
+        lstm(x[:256])  # warm up
+        extract(lstm, x[:256])
+        for r in range(a.repeats):
+            fwd.append(timed(lstm, x))
+            ext.append(timed(extract, lstm, x))
+            print(f"  run {r + 1}: nn.LSTM forward {fwd[-1]:.3f} s, extraction {ext[-1]:.3f} s, "
+                  f"ratio {ext[-1] / fwd[-1]:.2f}x")
+        n = a.naive_tokens or a.tokens
+        slow = timed(naive, lstm, x[:n]) * a.tokens / n
+    best_f, best_e = min(fwd), min(ext)
+    print(f"nn.LSTM forward:   {best_f:.3f} s (best of {a.repeats})")
+    print(f"gate extraction:   {best_e:.3f} s (best of {a.repeats})")
+    print(f"ratio:             {best_e / best_f:.2f}x (goal <= 1.5x); median of per-run ratios "
+          f"{sorted(e / f for e, f in zip(ext, fwd))[len(ext) // 2]:.2f}x")
+    print(f"naive step loop:   {slow:.3f} s{'' if n == a.tokens else f' (scaled from {n} tokens)'}, "
+          f"{slow / best_f:.1f}x the forward")
+
+
+if __name__ == "__main__":
+    main()
