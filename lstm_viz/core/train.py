@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Generator
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -136,7 +137,7 @@ def split_corpus(corpus: Corpus, config: TrainConfig) -> Split:
     if not text:
         raise InputError(f"{corpus.name}: the corpus is empty")
     vocab = Vocab.from_text(text)
-    ids = torch.from_numpy(vocab.encode(text).ids)  # (len,) int64
+    ids = torch.from_numpy(encode_chars(text, vocab))  # (len,) int64
     n_val = int(len(ids) * config.val_fraction)
     if n_val < 2:
         n_val = 0
@@ -148,6 +149,15 @@ def split_corpus(corpus: Corpus, config: TrainConfig) -> Split:
             f"{config.batch_size} sequences of {config.seq_len} needs {need:,}; use a longer text or lower "
             f"--batch-size / --seq-len")
     return Split(vocab, train_ids, val_ids)
+
+
+def encode_chars(text: str, vocab: Vocab) -> np.ndarray:
+    """``vocab.encode(text).ids`` for a vocab made by Vocab.from_text(text), vectorised (large corpora)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # (len,)
+    points = np.array([ord(t) for t in vocab.tokens[1:]], dtype=np.uint32)  # sorted, after the unknown token
+    if vocab.tokens[0] != vocab.unk or not np.all(points[1:] > points[:-1]):
+        return vocab.encode(text).ids
+    return (np.searchsorted(points, codes) + 1).astype(np.int64)
 
 
 def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
