@@ -162,3 +162,15 @@ def test_subprocess_python_m_errors_and_info(files):
     r = subprocess.run([sys.executable, "-m", "lstm_viz", "info", str(d / "ours.pt")], capture_output=True,
                        text=True)
     assert r.returncode == 0 and "layers: 2" in r.stdout, r.stderr
+
+
+def test_trace_without_checkpoint_uses_the_demo_model_or_says_it_is_missing(tmp_path, capsys):
+    from lstm_viz.resources import DEMO_MODEL
+
+    out = tmp_path / "demo.npz"
+    status = main(["trace", "--text", "hello", "-o", str(out)])
+    err = capsys.readouterr().err
+    if DEMO_MODEL.exists():
+        assert status == 0 and "hidden_l0" in np.load(out).files, err
+    else:
+        assert status == 2 and "demo model" in err and err.count("\n") == 1 and not out.exists()

@@ -70,7 +70,14 @@ class Vocab:
     @classmethod
     def load(cls, path: str | Path) -> "Vocab":
         """A JSON list of tokens, a JSON object ``{"tokens": [...], "level": ...}``, or one token per line."""
-        path = Path(path)
+        try:
+            return cls._load(Path(path))
+        except InputError as e:
+            msg = str(e)
+            raise InputError(msg if msg.startswith(f"{path}: ") else f"{path}: {msg}") from None
+
+    @classmethod
+    def _load(cls, path: Path) -> "Vocab":
         try:
             raw = path.read_bytes()
         except OSError as e:
