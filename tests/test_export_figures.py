@@ -95,7 +95,8 @@ def test_png_size_follows_dpi_and_scale_and_is_not_blank(qapp, tmp_path):
         a, img = image_array(tmp_path / f"{name}.png")
         sizes[name] = (img.width(), img.height())
         assert (a < 250).any(axis=2).mean() > 0.03, f"{name}: the image is nearly blank"
-        assert len(np.unique(a.reshape(-1, 3), axis=0)) > 20
+        packed = (a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]
+        assert len(np.unique(packed)) > 20
     w, h = sizes["s1"]
     assert w > 300 and h > 200
     assert sizes["d192"] == sizes["s2"]
@@ -201,9 +202,20 @@ def test_subprocess_png_pdf_headless_clean_exit(checkpoint, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_subprocess_bad_input(checkpoint, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "lstm_viz", "export", str(checkpoint), "--text", TEXT,
-                        "--units", "99", "-o", str(tmp_path / "x.svg")], capture_output=True, text=True,
-                       env=_headless_env(), timeout=120)
-    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unit 99" in r.stderr
-    assert not (tmp_path / "x.svg").exists()
+def test_subprocess_csv_and_bad_input_need_no_qt(checkpoint, tmp_path):
+    out = tmp_path / "h.csv"
+    code = f"""
+import sys
+from lstm_viz.cli import main
+assert main(["export", {str(checkpoint)!r}, "--text", {TEXT!r}, "--view", "hidden", "-o", {str(out)!r}]) == 0
+assert main(["export", {str(checkpoint)!r}, "--text", "hi", "--units", "99", "-o", {str(out) + ".svg"!r}]) == 2
+bad = [m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6")]
+assert not bad, bad
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_headless_env(),
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "lstm-viz export: error: unit 99 does not exist" in r.stderr
+    with open(out, newline="", encoding="utf-8") as f:
+        assert len(list(csv.reader(f))) == 1 + len(TEXT)
+    assert not (tmp_path / "h.csv.svg").exists()
