@@ -176,11 +176,12 @@ def _traces_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
 
 
 def _text_block(trace: Trace, spec: FigureSpec, q: str, sel: Selection, ink: float, columns: int,
-                max_lines: int | None = None, caption: str = "") -> ColouredText:
+                max_lines: int | None = None, caption: str = "", centre: bool = True) -> ColouredText:
     data = _values(trace, spec, q, sel)
     word = any(len(t) > 1 for t in trace.tokens[sel.times] if t not in ("<eos>", "<unk>"))
     return ColouredText(trace.tokens[sel.times], data, sel.units, style.colormap(q), style.levels(q, data),
-                        word_level=word, columns=columns, max_lines=max_lines, ink=ink, caption=caption)
+                        word_level=word, columns=columns, max_lines=max_lines, ink=ink, caption=caption,
+                        centre=centre)
 
 
 def _text_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
@@ -215,7 +216,7 @@ def _dashboard(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     text_sel = _selection(trace, spec, q, TEXT_UNITS)
     strip = _text_block(trace, spec, q, Selection(text_sel.units[:1], sel.start, sel.end), ink,
                         columns=int((pw + parts.LEFT_AXIS) // 8.6), max_lines=6,
-                        caption=f" \u2014 {style.LABELS[q]}")
+                        caption=f" \u2014 {style.LABELS[q]}", centre=False)
     w.addItem(strip, 1, 0, 1, 2)
     row, plots = 2, []
     for quantity in ("forget_gate", "input_gate", "output_gate", "cell"):

@@ -110,7 +110,8 @@ def base_plot(ink: float) -> pg.PlotItem:
 
 def x_axis_label(start: int, end: int, step: int) -> str:
     every = "" if step == 1 else f", every {step}{'nd' if step == 2 else 'th'} labelled"
-    return f"token (t = {start}\u2013{end - 1}{every})"
+    span = f"{start}" if end - start == 1 else f"{start}\u2013{end - 1}"
+    return f"token (t = {span}{every})"
 
 
 def heatmap(data: np.ndarray, quantity: str, units, tokens, start: int, end: int, plot_px: tuple[float, float],
@@ -192,9 +193,11 @@ def traces(data: np.ndarray, quantity: str, units, tokens, start: int, end: int,
     x = np.arange(start, end) + 0.5  # middle of each timestep's cell, as in the heatmaps
     entries = []
     for k, u in enumerate(units):
-        item = pg.PlotDataItem(x, data[:, k], pen=pen(ink, PALETTE[k % len(PALETTE)], 1.6), antialias=True)
+        colour = PALETTE[k % len(PALETTE)]
+        dots = {"symbol": "o", "symbolSize": 6 * ink, "symbolBrush": colour, "symbolPen": None} if len(x) < 2 else {}
+        item = pg.PlotDataItem(x, data[:, k], pen=pen(ink, colour, 1.6), antialias=True, **dots)
         p.addItem(item)
-        entries.append((PALETTE[k % len(PALETTE)], f"unit {u}"))
+        entries.append((colour, f"unit {u}"))
     if style.is_gate(quantity):
         lo, hi = 0.0, 1.0
     else:

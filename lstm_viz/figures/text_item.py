@@ -55,7 +55,7 @@ class ColouredText(pg.GraphicsWidget):
 
     def __init__(self, tokens, values: np.ndarray, units, cmap: pg.ColorMap, levels: tuple[float, float],
                  word_level: bool = False, columns: int = 80, px: int = 14, max_lines: int | None = None,
-                 ink: float = 1.0, caption: str = ""):
+                 ink: float = 1.0, caption: str = "", centre: bool = True):
         super().__init__()
         self.font = font(px, MONO)
         self.label_font = font(TICK_PX + 1, FONT, bold=True)
@@ -72,15 +72,18 @@ class ColouredText(pg.GraphicsWidget):
         self.colours = [cmap.map(norm[:, k], mode=pg.ColorMap.QCOLOR) for k in range(norm.shape[1])]
         self.units = tuple(units)
         self.caption = caption
+        self.centre = centre
         self.header = TICK_PX + 8
         self.block_h = self.header + self.lines * self.lh + 10
-        self.setPreferredSize(columns * self.cw + 4, self.block_h * len(self.units))
-        self.setMinimumSize(columns * self.cw + 4, self.block_h * len(self.units))
+        used = max((col + w for _, col, w, _ in self.cells), default=1)  # short texts get a narrow block
+        width = max(min(columns, used) * self.cw, 120) + 4
+        self.setPreferredSize(width, self.block_h * len(self.units))
+        self.setMinimumSize(width, self.block_h * len(self.units))
         self.setMaximumHeight(self.block_h * len(self.units))
 
     def paint(self, p: QtGui.QPainter, *args):
         width = self.size().width()
-        left = max(0.0, (width - self.preferredWidth()) / 2) + 2
+        left = (max(0.0, (width - self.preferredWidth()) / 2) if self.centre else 0.0) + 2
         for k, unit in enumerate(self.units):
             top = k * self.block_h
             p.setFont(self.label_font)
