@@ -4,6 +4,7 @@ Controls write to the AppState; views subscribe to it; loading and analysis run 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -18,6 +19,19 @@ from .views.inspector import Inspector
 SETTINGS_VERSION = 1
 MAX_RECENT = 8
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
+
+
+@contextmanager
+def blocked(*objects):
+    """Block the objects' signals while the state updates a control (no feedback loop). Not
+    QtCore.QSignalBlocker: as a context manager in PySide6 6.12 it under-counts references to None and
+    eventually aborts the interpreter."""
+    old = [o.blockSignals(True) for o in objects]
+    try:
+        yield
+    finally:
+        for o, was in zip(objects, old):
+            o.blockSignals(was)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -220,7 +234,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.quantity_box.setCurrentIndex(style.QUANTITIES.index(quantity))
             self.act_hidden.setChecked(st.value("view/show_hidden", False, type=bool))
         for q, a in self.panel_actions.items():
-            with QtCore.QSignalBlocker(a):
+            with blocked(a):
                 a.setChecked(q in self.state.panels)
         self._refresh_recent()
 
@@ -356,11 +370,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _text_changed(self, text: str, typed: bool) -> None:
         if not typed and self.editor.toPlainText() != text:
-            with QtCore.QSignalBlocker(self.editor):
+            with blocked(self.editor):
                 self.editor.setPlainText(text)
 
     def _trace_changed(self, trace) -> None:
-        with QtCore.QSignalBlocker(self.layer_box), QtCore.QSignalBlocker(self.direction_box):
+        with blocked(self.layer_box, self.direction_box):
             self.layer_box.clear()
             if trace is not None:
                 self.layer_box.addItems([str(k) for k in range(trace.num_layers)])

@@ -31,37 +31,39 @@ class Session(QtCore.QObject):
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.analyse)
+        self._quiet = False
         state.text_changed.connect(self._text_changed)
 
     # -- requests -------------------------------------------------------------------------------------------
     def open_startup(self, checkpoint, text_path=None, text=None) -> None:
         """Load a model and a text and analyse them, in one job (start-up, and the demo)."""
-        job = self.runner.start("load", tasks.open_all, str(checkpoint), text_path, text)
         self.busy.emit(f"opening {checkpoint}")
-        job.progress.connect(self._progress)
-        job.errored.connect(lambda msg: self._failed("open", msg))
 
         def done(result):
             model, text_, trace = result
             self.state.model = model
             self.state.model_changed.emit(model)
-            self.state.set_text(text_)
+            self._quiet = True  # the trace for this text is already here
+            try:
+                self.state.set_text(text_)
+            finally:
+                self._quiet = False
             self._show(trace, f"{model.name}: {len(trace):,} tokens analysed")
             self.loaded.emit(model, str(checkpoint))
 
-        job.returned.connect(done)
+        self.runner.start("load", tasks.open_all, (str(checkpoint), text_path, text), progress=self._progress,
+                          returned=done, errored=lambda msg: self._failed("open", msg))
 
     def open_checkpoint(self, path, **options) -> None:
-        job = self.runner.start("load", tasks.load, str(path), **options)
         self.busy.emit(f"loading {path}")
-        job.errored.connect(lambda msg: self._load_failed(str(path), msg, options))
 
         def done(model):
             self.state.set_model(model)
             self.loaded.emit(model, str(path))
             self.analyse()
 
-        job.returned.connect(done)
+        self.runner.start("load", tasks.load, (str(path),), options, returned=done,
+                          errored=lambda msg: self._load_failed(str(path), msg, options))
 
     def analyse(self) -> None:
         self.debounce.stop()
@@ -70,11 +72,10 @@ class Session(QtCore.QObject):
             if s.model is not None:
                 self.message.emit("the text is empty: nothing to analyse")
             return
-        job = self.runner.start("analysis", tasks.analyse, s.model, s.text)
         self.busy.emit(f"analysing {len(s.text):,} characters")
-        job.progress.connect(self._progress)
-        job.errored.connect(lambda msg: self._failed("analyse", msg))
-        job.returned.connect(lambda trace: self._show(trace, f"{trace.model_name}: {len(trace):,} tokens analysed"))
+        self.runner.start("analysis", tasks.analyse, (s.model, s.text), progress=self._progress,
+                          errored=lambda msg: self._failed("analyse", msg),
+                          returned=lambda tr: self._show(tr, f"{tr.model_name}: {len(tr):,} tokens analysed"))
 
     def cancel(self) -> None:
         self.debounce.stop()
@@ -92,7 +93,7 @@ class Session(QtCore.QObject):
         if typed:
             self.runner.cancel("analysis")  # stale: its result would not match the text
             self.debounce.start()
-        elif not self.runner.busy("load"):
+        elif not self._quiet:
             self.analyse()
 
     def _progress(self, value) -> None:

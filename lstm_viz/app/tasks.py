@@ -46,9 +46,9 @@ def open_all(checkpoint, text_path=None, text=None):
     return model, text, trace
 
 
-def train(corpus_spec, config, out_path):
+def train(corpus_spec, config, out_path, size=None):
     """Load the corpus, train; yield Progress, return TrainResult."""
     from lstm_viz.core import corpora, train as training
 
-    corpus = corpora.load_corpus(corpus_spec, seed=config.seed)
+    corpus = corpora.load_corpus(corpus_spec, seed=config.seed, size=size)
     return (yield from training.train(corpus, config, out_path))

@@ -1,7 +1,6 @@
 """Run core generators off the GUI thread and report by signals (in the spirit of superqt's thread_worker).
 
-    job = runner.start("analysis", iter_trace, model, text)
-    job.progress.connect(...); job.returned.connect(...); job.errored.connect(...)
+    job = runner.start("analysis", iter_trace, (model, text), progress=..., returned=..., errored=...)
 
 A job runs ``fn(*args)``; when that is a generator, every yielded value is sent as ``progress`` and the
 generator's return value as ``returned``. ``cancel()`` takes effect at the next yield (the generator is
@@ -99,11 +98,15 @@ class Runner(QtCore.QObject):
         self.current: dict[str, Job] = {}
         self._alive: set[Job] = set()
 
-    def start(self, kind: str, fn, *args, **kwargs) -> Job:
+    def start(self, kind: str, fn, args=(), kwargs=None, *, progress=None, returned=None, errored=None) -> Job:
+        """Run ``fn(*args, **kwargs)``; the callbacks are connected before the job can emit anything."""
         old = self.current.get(kind)
         if old is not None:
             old.cancel()
-        job = Job(kind, fn, args, kwargs)
+        job = Job(kind, fn, tuple(args), dict(kwargs or {}))
+        for signal, slot in ((job.progress, progress), (job.returned, returned), (job.errored, errored)):
+            if slot is not None:
+                signal.connect(slot)
         self.current[kind] = job
         self._alive.add(job)
         job.finished.connect(lambda j=job: self._finished(j), QtCore.Qt.ConnectionType.QueuedConnection)
