@@ -154,3 +154,15 @@ def test_epochs_set_the_step_count(tmp_path):
     config = TrainConfig(**{**TINY, "epochs": 2, "val_fraction": 0.1})
     result = run_to_end(train(corpus, config, tmp_path / "m.pt"))
     assert result.steps == 2 * ((1800 // 4 - 1) // 20)
+
+
+def test_the_bundled_demo_model_says_how_it_was_made():
+    from lstm_viz.resources import DEMO_MODEL
+
+    if not DEMO_MODEL.exists():
+        pytest.skip("the demo model is not built yet (scripts/train_demo_model.py)")
+    assert DEMO_MODEL.stat().st_size < 5_000_000
+    meta = load_model(DEMO_MODEL).metadata
+    assert meta["corpus"] == "python-stdlib" and meta["corpus_files"] and meta["corpus_chars"] > 1_000_000
+    assert meta["command"].startswith("python scripts/train_demo_model.py") and "seed" in meta
+    assert meta["val_bpc"] < 2.5
