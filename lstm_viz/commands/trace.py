@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from lstm_viz.core.errors import InputError
 
@@ -18,6 +19,8 @@ def run(args) -> int:
     from lstm_viz.core.trace import trace
     from lstm_viz.core.vocab import display_token
 
+    # torch says once that projected LSTMs skip oneDNN: true, and not the user's concern.
+    warnings.filterwarnings("ignore", message=".*not supported with oneDNN")
     model = load_model_from_args(args)
     x = read_input(args)
     try:

@@ -13,7 +13,6 @@ The backward direction is the forward recipe applied to the reversed sequence, a
 """
 from __future__ import annotations
 
-import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generator
@@ -125,8 +124,7 @@ def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
                 c0 = torch.zeros(H, dtype=dtype)
                 for s in range(0, T, chunk):
                     e = min(s + chunk, T)
-                    with torch.no_grad(), warnings.catch_warnings():
-                        warnings.filterwarnings("ignore", message=".*not supported with oneDNN")
+                    with torch.no_grad():
                         h, (hn, cn) = single(xs[s:e], (h0[None], c0[None]))  # (K, Hout), (1, Hout), (1, H)
                     h_all[s:e] = h
                     jobs.append(pool.submit(_job, single, xs[s:e], h0, c0, h,
