@@ -208,7 +208,7 @@ def test_subprocess_csv_and_bad_input_need_no_qt(checkpoint, tmp_path):
 import sys
 from lstm_viz.cli import main
 assert main(["export", {str(checkpoint)!r}, "--text", {TEXT!r}, "--view", "hidden", "-o", {str(out)!r}]) == 0
-assert main(["export", {str(checkpoint)!r}, "--text", "hi", "--units", "99", "-o", {str(out) + ".svg"!r}]) == 2
+assert main(["export", {str(checkpoint)!r}, "--text", "hi", "--units", "99", "-o", {str(out) + ".x.csv"!r}]) == 2
 bad = [m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "shiboken6")]
 assert not bad, bad
 """
@@ -218,4 +218,4 @@ assert not bad, bad
     assert "lstm-viz export: error: unit 99 does not exist" in r.stderr
     with open(out, newline="", encoding="utf-8") as f:
         assert len(list(csv.reader(f))) == 1 + len(TEXT)
-    assert not (tmp_path / "h.csv.svg").exists()
+    assert not (tmp_path / "h.csv.x.csv").exists()

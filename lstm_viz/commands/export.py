@@ -61,6 +61,10 @@ def run(args) -> int:
     units = parse_units(args.units) if args.units is not None else None
     time_range = parse_range(args.time_range) if args.time_range is not None else None
     quantity = QUANTITY_NAMES.get(args.view, QUANTITY_NAMES[args.quantity])
+    if fmt in FIGURES:
+        from lstm_viz.figures import resolution
+
+        resolution(args.dpi, args.scale)
     tr = trace(load_model_from_args(args), read_input(args))
     sel = validate_selection(tr, quantity, args.layer, args.reverse, units, time_range)
     time_range = (sel.start, sel.end)

@@ -8,7 +8,7 @@ Views: the six quantities as heatmaps ("forget", "input", "output", "candidate",
 """
 from .compose import VIEWS, Figure, FigureSpec, build_figure
 from .qt import ensure_app, headless_app
-from .render import FORMATS, LOGICAL_DPI, export_figure, figure_format
+from .render import FORMATS, LOGICAL_DPI, export_figure, figure_format, resolution
 
 __all__ = ["FORMATS", "LOGICAL_DPI", "VIEWS", "Figure", "FigureSpec", "build_figure", "ensure_app",
-           "export_figure", "figure_format", "headless_app"]
+           "export_figure", "figure_format", "headless_app", "resolution"]

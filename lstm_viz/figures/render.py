@@ -41,6 +41,17 @@ def figure_format(path: str | Path) -> str:
     return ext
 
 
+def resolution(dpi: float = 300, scale: float | None = None) -> float:
+    """The PNG dpi asked for by ``dpi`` or ``scale`` (1 = 96 dpi); InputError when out of range."""
+    if scale is not None:
+        if not 0.1 <= scale <= 20:
+            raise InputError(f"scale {scale:g} is out of range; use 0.1 to 20")
+        return scale * LOGICAL_DPI
+    if not 20 <= dpi <= 2400:
+        raise InputError(f"dpi {dpi:g} is out of range; use 20 to 2400")
+    return float(dpi)
+
+
 def _painter(device) -> QtGui.QPainter:
     p = QtGui.QPainter()
     if not p.begin(device):
@@ -106,12 +117,7 @@ def export_figure(trace, spec: FigureSpec, path: str | Path, *, dpi: float = 300
     its dpi. SVG and PDF: vector, one page, the size of the figure. Needs the GUI thread; creates an
     (offscreen when headless) QApplication if none exists. LstmVizError for bad input, nothing written."""
     fmt = figure_format(path)
-    if scale is not None:
-        if not 0.1 <= scale <= 20:
-            raise InputError(f"scale {scale:g} is out of range; use 0.1 to 20")
-        dpi = scale * LOGICAL_DPI
-    elif not 20 <= dpi <= 2400:
-        raise InputError(f"dpi {dpi:g} is out of range; use 20 to 2400")
+    dpi = resolution(dpi, scale)
     scale = dpi / LOGICAL_DPI
     ensure_app()
     ink = {".png": scale, ".svg": 1.0, ".pdf": _picture_dpi() / LOGICAL_DPI}[fmt]
