@@ -43,6 +43,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state = AppState(self)
         self.session = Session(self.state, self)
         self._shown_first = False
+        self.interactive = True  # False under --screenshot: failures are reported, never asked about
         self.setWindowTitle("lstm_viz")
         self.setAcceptDrops(True)
         self._build_actions()
@@ -98,6 +99,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.coloured = ColouredText()
         self.coloured_scroll = QtWidgets.QScrollArea()
         self.coloured_scroll.setWidgetResizable(True)
+        # Always on: a scroll bar appearing would change the width and lay 20,000 tokens out twice.
+        self.coloured_scroll.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.coloured_scroll.setWidget(self.coloured)
         self.editor = QtWidgets.QPlainTextEdit()
         self.editor.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
@@ -333,13 +336,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status_label.setText("; ".join(model.notes))
         c = model.config
         needs_vocab = model.vocab is None and c.vocab_size and c.input_mode != "vectors"
-        if needs_vocab:
+        if needs_vocab and self.interactive:
             vocab = dialogs.ask_vocab(self, path, c.vocab_size, self._last_dir())
             if vocab:
                 _, options = getattr(self, "_open_options", (path, {}))
                 self.open_checkpoint(path, **{**options, "vocab": vocab})
 
     def _load_failed(self, path: str, msg: str, options: dict) -> None:
+        if not self.interactive:
+            self._failed("open", msg)
+            return
         if "pickled Python object" in msg and not options.get("trust"):
             if dialogs.ask_trust(self, path):
                 self.open_checkpoint(path, **{**options, "trust": True})
@@ -354,7 +360,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _failed(self, what: str, msg: str) -> None:
         self.status_label.setText(f"⚠ {msg}")
-        if what == "open":
+        if what == "open" and self.interactive:
             dialogs.error(self, "Could not open", msg)
 
     # -- state -> widgets -------------------------------------------------------------------------------------
@@ -381,9 +387,15 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.layer_box.setCurrentIndex(self.state.layer)
                 self.direction_box.setEnabled(trace.bidirectional)
                 self.direction_box.setCurrentIndex(int(self.state.reverse))
-        self.coloured.set_trace(trace)
-        self._recolour()
+        # The coloured text is laid out and painted in a later pass of the event loop, apart from the plots,
+        # so that no single pass keeps the GUI thread busy for long.
+        QtCore.QTimer.singleShot(30, self, lambda: self._show_text(trace))
         self._hover(*self.state.hover)
+
+    def _show_text(self, trace) -> None:
+        if trace is self.state.trace:
+            self.coloured.set_trace(trace)
+            self._recolour()
 
     def _recolour(self) -> None:
         s = self.state

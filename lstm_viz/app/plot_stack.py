@@ -53,9 +53,11 @@ class PlotStack(QtWidgets.QWidget):
         first = not self.strip.item.tokens
         old_len = len(self.strip.item.tokens)
         self.strip.set_tokens(trace.tokens if trace is not None else ())
-        self.redraw()
+        self.redraw(traces=False)
         if trace is not None and (first or old_len != len(trace)):
             self.reset_zoom()
+        # The traces follow in a later pass of the event loop: no single pass keeps the GUI busy for long.
+        QtCore.QTimer.singleShot(15, self, lambda: self._draw_traces(self.state.units))
 
     def reset_zoom(self) -> None:
         tr = self.state.trace
@@ -65,7 +67,7 @@ class PlotStack(QtWidgets.QWidget):
         width = max(self.strip.plot.getViewBox().width(), 400.0)
         self.strip.plot.setXRange(0, min(len(tr), int(width / 9)), padding=0)
 
-    def redraw(self) -> None:
+    def redraw(self, traces: bool = True) -> None:
         s = self.state
         ref = s.values(s.quantity)
         cell = s.values("cell")
@@ -77,7 +79,7 @@ class PlotStack(QtWidgets.QWidget):
                 h.set_data(values, order if values is not None and order is not None
                            and len(order) == values.shape[1] else None)
             self.orders[q] = h.axis.order
-        self._selection(s.units)
+        self._selection(s.units, traces)
         self._time_selected(s.time)
 
     def _panels(self, panels) -> None:
@@ -85,13 +87,18 @@ class PlotStack(QtWidgets.QWidget):
             h.setVisible(q in panels)
         self.redraw()
 
-    def _selection(self, units) -> None:
+    def _selection(self, units, traces: bool = True) -> None:
         s = self.state
         for q, h in self.heatmaps.items():
             order = h.axis.order
             where = {int(u): r for r, u in enumerate(order)}
             rows = [where[u] for u in units if u in where]
             h.set_marks(rows, [style.unit_colour(k) for k, u in enumerate(units) if u in where])
+        if traces:
+            self._draw_traces(units)
+
+    def _draw_traces(self, units) -> None:
+        s = self.state
         hidden = s.values("hidden") if s.show_hidden else None
         self.traces.set_curves(s.values("cell"), hidden, units)
 

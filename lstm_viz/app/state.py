@@ -53,6 +53,7 @@ class AppState(QtCore.QObject):
     def set_trace(self, trace) -> None:
         """A new analysis: keep layer, direction and units where they still exist."""
         self.trace = trace
+        before = self.units
         if trace is not None:
             self.layer = min(self.layer, trace.num_layers - 1)
             self.reverse = self.reverse and trace.bidirectional
@@ -60,8 +61,9 @@ class AppState(QtCore.QObject):
             units = tuple(u for u in self.units if u < n) or ((0,) if n else ())
             self.units = units
             self.time = min(self.time, len(trace) - 1)
-        self.trace_changed.emit(trace)
-        self.selection_changed.emit(self.units)
+        self.trace_changed.emit(trace)  # views redraw their selection with it
+        if self.units != before:
+            self.selection_changed.emit(self.units)
 
     def num_units(self, quantity: str = "cell") -> int:
         if self.trace is None:

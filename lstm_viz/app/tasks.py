@@ -21,9 +21,16 @@ def read_text(path) -> str:
 def load(path, vocab=None, module=None, trust=False):
     """Yield 0 (torch is being imported), return the LoadedModel."""
     yield 0.0
+    from lstm_viz.core.errors import CheckpointError, LstmVizError
     from lstm_viz.core.loading import load_model
 
-    return load_model(path, vocab=vocab, module=module, trust=trust)
+    try:
+        return load_model(path, vocab=vocab, module=module, trust=trust)
+    except LstmVizError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a file the loader did not foresee still gets a one-line reason
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise CheckpointError(f"{path}: cannot read this file ({type(e).__name__}: {first})") from None
 
 
 def analyse(model, text):

@@ -31,6 +31,7 @@ def run(args) -> int:
     from lstm_viz.app.main_window import MainWindow
 
     win = MainWindow()
+    win.interactive = not (args.screenshot or report)
     if args.screenshot:
         w, h = (int(v) for v in args.size.lower().split("x"))
         win.resize(w, h)
@@ -64,7 +65,6 @@ def run(args) -> int:
     win.first_analysis.connect(first_analysis)
     if args.screenshot or report:
         win.session.failed.connect(failed)
-        win.session.load_failed.connect(lambda path, msg, opts: failed("open", msg))
     QtCore.QTimer.singleShot(0, lambda: win.open_startup(args.checkpoint, args.text_file))
     rc = app.exec()
     win.deleteLater()

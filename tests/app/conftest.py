@@ -53,4 +53,6 @@ def window(qtbot, settings, monkeypatch):
 def open_text(qtbot, win, checkpoint, text="abc 'de' (fa)\nhij."):
     with qtbot.waitSignal(win.session.analysed, timeout=20000):
         win.session.open_startup(checkpoint, text=text)
+    # the coloured text and the traces follow in the next passes of the event loop
+    qtbot.waitUntil(lambda: win.coloured.trace is win.state.trace and len(win.stack.traces.curves) > 0)
     return win.state.trace

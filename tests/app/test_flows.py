@@ -28,6 +28,7 @@ def test_typing_reanalyses_after_a_pause_keeping_the_old_result_meanwhile(qtbot,
         qtbot.keyClicks(window.editor, "de")
         assert window.state.trace is old  # still the last good analysis while typing
     assert "".join(window.state.trace.tokens) == "abcde"
+    qtbot.waitUntil(lambda: len(window.coloured.boxes) == 5)
     np.testing.assert_array_equal(window.stack.heatmaps["forget_gate"].image.image,
                                   window.state.trace.get("forget_gate", 0).T)
 

@@ -28,6 +28,11 @@ def tooltip_html(trace, t: int, value: float | None, label: str) -> str:
     return "<br>".join(lines)
 
 
+def _shown(token: str) -> str:
+    """Whitespace tokens drawn visibly; everything else as it is."""
+    return display_token(token) if token in ("\n", "\t", "\r", " ") else token
+
+
 def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -72,24 +77,32 @@ class ColouredText(QtWidgets.QWidget):
 
     # -- layout -------------------------------------------------------------------------------------------
     def _layout(self) -> None:
+        """Place every token: x, y, width and line number, wrapping at the widget's width."""
         width = max(self.width() - 12, 200)
         line_h = self.fm.height() + 4
-        boxes = np.zeros((len(self.tokens), 4))
-        x, line = 6.0, 0
+        widths = {tok: self.fm.horizontalAdvance(_shown(tok)) for tok in set(self.tokens)}
         gap = self.fm.horizontalAdvance(" ") if self.spaced else 0.0
-        for t, tok in enumerate(self.tokens):
-            shown = display_token(tok) if tok in ("\n", "\t", "\r", " ") else tok
-            w = self.fm.horizontalAdvance(shown)
+        xs, lines = [], []
+        x, line = 6.0, 0
+        for tok in self.tokens:  # the only per-token loop: plain arithmetic (about 10 ms for 20,000 tokens)
+            w = widths[tok]
             if x + w > width and x > 6.0:
                 x, line = 6.0, line + 1
-            boxes[t] = (x, line * line_h + 4, w, line)
+            xs.append(x)
+            lines.append(line)
             x += w + gap
             if tok == "\n":
                 x, line = 6.0, line + 1
+        boxes = np.zeros((len(self.tokens), 4))
+        if self.tokens:
+            boxes[:, 0] = xs
+            boxes[:, 3] = lines
+            boxes[:, 1] = boxes[:, 3] * line_h + 4
+            boxes[:, 2] = [widths[t] for t in self.tokens]
         self.boxes = boxes
         self.line_h = line_h
-        lines = int(boxes[-1, 3]) + 1 if len(boxes) else 1
-        self.setFixedHeight(int(lines * line_h + 10))
+        n_lines = int(boxes[-1, 3]) + 1 if len(boxes) else 1
+        self.setFixedHeight(int(n_lines * line_h + 10))
         self.update()
 
     def resizeEvent(self, event) -> None:
@@ -129,7 +142,7 @@ class ColouredText(QtWidgets.QWidget):
         for t in sel:
             x, y, w, _ = self.boxes[t]
             tok = self.tokens[t]
-            shown = display_token(tok) if tok in ("\n", "\t", "\r", " ") else tok
+            shown = _shown(tok)
             rect = QtCore.QRectF(x, y, max(w, 2), self.line_h - 1)
             if has_colour:
                 c = self.colours[t]

@@ -19,7 +19,8 @@ class TokenStripItem(pg.GraphicsObject):
 
     def set_tokens(self, tokens) -> None:
         self.prepareGeometryChange()
-        self.tokens = tuple(display_token(t) for t in tokens)
+        shown = {t: display_token(t) for t in set(tokens)}
+        self.tokens = tuple(shown[t] for t in tokens)
         self.update()
 
     def boundingRect(self) -> QtCore.QRectF:

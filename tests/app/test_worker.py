@@ -1,0 +1,125 @@
+"""The worker: results by signals, cancel at the next yield, stale jobs silent, the GUI never freezes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+
+from lstm_viz.app.worker import Runner
+from lstm_viz.core.errors import InputError
+
+from .conftest import make_checkpoint, open_text
+
+
+def test_generator_progress_return_and_one_line_errors(qtbot):
+    runner = Runner()
+
+    def counts(n):
+        for k in range(n):
+            yield k / n
+        return "done"
+
+    seen, out = [], []
+    runner.start("a", counts, (4,), progress=seen.append, returned=out.append)  # connected before it runs
+    qtbot.waitUntil(lambda: out == ["done"])
+    assert seen == [0, 0.25, 0.5, 0.75]
+
+    def bad():
+        yield 0.0
+        raise InputError("x.txt: not UTF-8 text (byte 3)")
+
+    errors = []
+    runner.start("b", bad, errored=errors.append)
+    qtbot.waitUntil(lambda: errors == ["x.txt: not UTF-8 text (byte 3)"])
+    assert runner.shutdown()
+
+
+def test_cancel_stops_at_the_next_yield_and_newer_jobs_supersede(qtbot):
+    runner = Runner()
+    closed, steps = [], []
+
+    def endless():
+        try:
+            while True:
+                steps.append(1)
+                yield len(steps)
+        finally:
+            closed.append(True)
+
+    returned = []
+    job = runner.start("a", endless, returned=returned.append)
+    qtbot.waitUntil(lambda: len(steps) > 3)
+    newer = runner.start("a", lambda: "new", returned=returned.append)  # supersedes: the old one is cancelled
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: returned == ["new"])
+    assert closed == [True] and job.cancelled and not newer.cancelled
+    assert runner.shutdown()
+
+
+def test_gui_keeps_running_during_a_20000_token_analysis(qtbot, window, tmp_path):
+    ckpt = make_checkpoint(tmp_path / "small.pt", hidden=8, layers=2)
+    open_text(qtbot, window, ckpt, "abc")
+    text = ("abc 'de' (fa)\nhij. " * 1100)[:20000]
+    ticks = []
+    timer = QtCore.QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    qtbot.waitUntil(lambda: len(ticks) > 3)  # the timer runs; now start the analysis from the event loop
+    with qtbot.waitSignal(window.session.analysed, timeout=60000):
+        QtCore.QTimer.singleShot(0, lambda: window.state.set_text(text))
+    n = len(ticks)
+    qtbot.waitUntil(lambda: len(ticks) > n + 10, timeout=5000)  # and the drawing that follows
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(window.state.trace) == 20000
+    np.testing.assert_array_equal(window.stack.heatmaps["forget_gate"].data,
+                                  window.state.trace.get("forget_gate", 0).T)
+    assert max(gaps) < 0.1, f"pauses of the GUI thread (ms): {[round(g * 1000) for g in gaps]}"
+
+
+def test_train_dialog_trains_and_the_new_model_opens(qtbot, window, tmp_path):
+    window.show_train_dialog()
+    d = window.train_dialog
+    d.corpus_box.setCurrentIndex(d.corpus_box.findData("brackets"))
+    d.hidden.setValue(4)
+    d.steps.setValue(6)
+    d.seq_len.setValue(16)
+    d.batch.setValue(4)
+    d.size.setValue(3000)
+    out = tmp_path / "trained.pt"
+    with qtbot.waitSignal(window.session.analysed, timeout=60000):
+        window.state.set_text("((a))")
+        d.start(str(out))
+    assert out.exists() and d._steps[-1] == 6 and len(d._losses) == 6
+    np.testing.assert_allclose(d.train_curve.yData, d._losses)
+    assert window.state.model.source == str(out)
+    assert window.state.trace.get("cell", 0).shape[1] == 4
+
+
+def test_screenshot_command_saves_the_window_and_exits_cleanly(tmp_path):
+    ckpt = make_checkpoint(tmp_path / "s.pt")
+    text = tmp_path / "t.txt"
+    text.write_text("abc 'de' (fa)\nhij.", encoding="utf-8")
+    out = tmp_path / "shot.png"
+    r = subprocess.run([sys.executable, "-m", "lstm_viz", str(ckpt), str(text), "--screenshot", str(out),
+                        "--size", "900x600"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    img = QtGui.QImage(str(out))
+    assert img.width() == 900 and img.height() == 600
+    colours = {img.pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
+    assert len(colours) > 50  # heatmaps and text, not a blank window
+
+
+def test_bad_checkpoint_on_the_command_line_is_one_line(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"junk")
+    r = subprocess.run([sys.executable, "-m", "lstm_viz", str(bad), "--screenshot", str(tmp_path / "x.png")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("lstm-viz")]
+    assert len(lines) == 1 and str(bad) in lines[0]
