@@ -1,6 +1,7 @@
 """How much does exact gate extraction cost next to a plain nn.LSTM forward of the same input?
 
     python scripts/bench_gates.py [--tokens 20000] [--hidden 512] [--layers 2] [--input 64] [--repeats 3]
+                                  [--threads N] [--naive-tokens N]
 
 Everything is measured in one run, so the ratios hold on a busy machine even when the absolute times do not.
 The forward and the extraction are interleaved and each is reported as the best of --repeats runs.
@@ -65,8 +66,12 @@ def main() -> None:
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--input", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice). On a "
+                   "busy machine the multi-threaded forward can slow down several-fold: compare with --threads 1")
     p.add_argument("--naive-tokens", type=int, default=None, help="tokens for the naive loop (default: all)")
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     lstm = nn.LSTM(a.input, a.hidden, num_layers=a.layers).eval()
     x = torch.randn(a.tokens, a.input)
