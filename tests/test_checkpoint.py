@@ -51,3 +51,18 @@ def test_newer_format_version_is_refused_plainly(tmp_path):
     torch.save(obj, tmp_path / "new.pt")
     with pytest.raises(CheckpointError, match="new.pt: .*version 99 is newer"):
         load_model(tmp_path / "new.pt")
+
+
+def test_atomic_write_gives_the_umask_mode_not_owner_only(tmp_path):
+    import os
+    import stat
+
+    from lstm_viz.core.checkpoint import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "out.bin"
+        atomic_write(target, lambda tmp: open(tmp, "wb").write(b"x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

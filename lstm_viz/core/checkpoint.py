@@ -37,6 +37,7 @@ def atomic_write(path: str | Path, write) -> None:
         raise LstmVizError(f"{path}: cannot write here ({e.strerror or e})") from None
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode a plain open() would
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
@@ -46,6 +47,12 @@ def atomic_write(path: str | Path, write) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _plain(value: Any) -> Any:
