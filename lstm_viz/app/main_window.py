@@ -113,7 +113,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.splitter.addWidget(self.text_tabs)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([640, 230])
+        self._sized = False
         self.setCentralWidget(self.splitter)
 
         self.inspector = Inspector()
@@ -236,6 +236,8 @@ class MainWindow(QtWidgets.QMainWindow):
             if quantity in style.QUANTITIES:
                 self.quantity_box.setCurrentIndex(style.QUANTITIES.index(quantity))
             self.act_hidden.setChecked(st.value("view/show_hidden", False, type=bool))
+        self.quantity_box.setCurrentIndex(style.QUANTITIES.index(self.state.quantity))
+        self.order_box.setCurrentIndex(ORDERS.index(self.state.order))
         for q, a in self.panel_actions.items():
             with blocked(a):
                 a.setChecked(q in self.state.panels)
@@ -269,6 +271,15 @@ class MainWindow(QtWidgets.QMainWindow):
         for p in files:
             self.recent_menu.addAction(Path(p).name, lambda p=p: self.open_checkpoint(p)).setToolTip(p)
         self.recent_menu.setEnabled(bool(files))
+
+    def showEvent(self, event) -> None:
+        """First show without saved settings: plots get about 70 % of the height, the text 30 %."""
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            if self.settings.value("window/splitter", QtCore.QByteArray(), type=QtCore.QByteArray).isEmpty():
+                h = max(self.splitter.height(), 400)
+                self.splitter.setSizes([int(h * 0.7), int(h * 0.3)])
 
     def closeEvent(self, event) -> None:
         self.save_settings()

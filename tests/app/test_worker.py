@@ -53,9 +53,7 @@ def test_cancel_stops_at_the_next_yield_and_newer_jobs_supersede(qtbot):
     job = runner.start("a", endless, returned=returned.append)
     qtbot.waitUntil(lambda: len(steps) > 3)
     newer = runner.start("a", lambda: "new", returned=returned.append)  # supersedes: the old one is cancelled
-    with qtbot.waitSignal(job.finished, timeout=5000):
-        pass
-    qtbot.waitUntil(lambda: returned == ["new"])
+    qtbot.waitUntil(lambda: job.done and returned == ["new"])
     assert closed == [True] and job.cancelled and not newer.cancelled
     assert runner.shutdown()
 

@@ -1,6 +1,6 @@
 """A heatmap of one quantity: units (rows) x timesteps (columns), with its colour bar.
 
-Only the visible stretch of time is turned into an image, averaged down to about two columns per screen
+Only the visible stretch of time is turned into an image, averaged down to about one column per screen
 pixel, so a 20,000-step text with hundreds of units pans and zooms smoothly. When everything fits on screen
 the image is the data itself: ``image.image == values[:, order].T``.
 """
@@ -61,7 +61,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.axis.setWidth(LEFT_AXIS_WIDTH)
         self.axis.setPen(FOREGROUND)
         self.axis.setTextPen(FOREGROUND)
-        self.axis.setLabel(style.LABELS[quantity], color=FOREGROUND)
+        # short enough to fit beside a low panel: "forget f", "cell c", ...
+        self.axis.setLabel(f"{style.LABELS[quantity].split()[0]} {style.SYMBOL[quantity]}", color=FOREGROUND)
         self.vb = self.plot.getViewBox()
         self.vb.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -118,7 +119,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         x0, x1 = max(0.0, x0), min(float(T), x1)
         visible = max(x1 - x0, 1.0)
         pixels = max(self.vb.width(), 50.0)
-        step = max(1, int(visible / (2 * pixels)))
+        step = max(1, int(visible / pixels))  # about one image column per screen pixel
         if self._window is not None:
             a, b, s = self._window
             if s == step and a <= x0 and x1 <= b:
@@ -129,7 +130,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         if step > 1:
             starts = np.arange(0, b - a, step)
             counts = np.diff(np.append(starts, b - a))
-            block = np.add.reduceat(block, starts, axis=1) / counts  # (units, columns): mean of each bin
+            block = np.add.reduceat(block, starts, axis=1) / counts.astype(np.float32)  # (units, columns): bin means
         self.image.setImage(block, levels=self.levels, autoLevels=False)
         self.image.setRect(QtCore.QRectF(a, 0, b - a, U))
         self._window = (a, b, step)

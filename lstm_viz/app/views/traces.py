@@ -17,6 +17,7 @@ class TracesView:
         self.plot.setLabel("bottom", "timestep", color=FOREGROUND)
         self.plot.setLabel("left", "cell state c", color=FOREGROUND)
         self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.getViewBox().setDefaultPadding(0.08)  # the y range fits the curves with a margin
         self.legend = self.plot.addLegend(offset=(-8, 4), labelTextColor=FOREGROUND, brush=(21, 23, 28, 200))
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen((120, 120, 120), width=1))
         self.plot.addItem(self.zero, ignoreBounds=True)
