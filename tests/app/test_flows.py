@@ -122,3 +122,16 @@ def test_settings_round_trip(qtbot, settings):
     assert "cell" in again.state.panels and again.panel_actions["cell"].isChecked()
     assert again.state.order == "mean"
     assert settings.value("version", 0, type=int) == 1
+
+
+def test_window_shows_before_torch_is_imported():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom PySide6 import QtCore, QtWidgets\nQtCore.QStandardPaths.setTestModeEnabled(True)\n"
+            "app = QtWidgets.QApplication([])\nfrom lstm_viz.app.main_window import MainWindow\n"
+            "w = MainWindow(); w.show(); app.processEvents()\nprint('torch' in sys.modules)\nw.close()\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
