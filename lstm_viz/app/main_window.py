@@ -84,6 +84,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_cancel = A("&Cancel", self.session.cancel, "Esc", "Stop the running analysis")
         self.act_reset = A("&Reset zoom", lambda: self.stack.reset_zoom(), "Ctrl+0", "Show the first 400 steps")
         self.act_all = A("Show &whole text", lambda: self.stack.strip.plot.autoRange(padding=0), "Ctrl+9")
+        self.act_next_step = A("Next timestep", lambda: self._step_time(1), "Alt+Right")
+        self.act_prev_step = A("Previous timestep", lambda: self._step_time(-1), "Alt+Left")
+        self.act_next_unit = A("Next unit (row below)", lambda: self._step_unit(1), "Alt+Down")
+        self.act_prev_unit = A("Previous unit (row above)", lambda: self._step_unit(-1), "Alt+Up")
         self.act_hidden = A("Traces: also h_t", self.state.set_show_hidden, "H",
                             "Draw the hidden state of the selected units (dashed) beside c_t", checkable=True)
         self.panel_actions = {}
@@ -182,6 +186,8 @@ class MainWindow(QtWidgets.QMainWindow):
         v.addActions(list(self.panel_actions.values()))
         v.addSeparator()
         v.addActions([self.act_hidden, self.act_reset, self.act_all])
+        v.addSeparator()
+        v.addActions([self.act_next_step, self.act_prev_step, self.act_next_unit, self.act_prev_unit])
         v.addSeparator()
         v.addAction(self.inspector_dock.toggleViewAction())
         h = mb.addMenu("&Help")
@@ -432,6 +438,21 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._shown_first:
             self._shown_first = True
             self.first_analysis.emit()
+
+    def _step_time(self, delta: int) -> None:
+        tr = self.state.trace
+        if tr is not None:
+            self.state.select_time(min(max(self.state.time + delta, 0), len(tr) - 1))
+
+    def _step_unit(self, delta: int) -> None:
+        """Move the primary unit one row up or down, in the rows' current order."""
+        order = self.stack.heatmaps["cell"].axis.order if not self.state.panels else \
+            self.stack.heatmaps[self.state.panels[0]].axis.order
+        if not len(order) or not self.state.units:
+            return
+        where = [int(r) for r in range(len(order)) if order[r] == self.state.units[0]]
+        row = min(max((where[0] if where else 0) + delta, 0), len(order) - 1)
+        self.state.select_unit(int(order[row]))
 
     def _toggle_panel(self, q: str, on: bool) -> None:
         panels = set(self.state.panels) | {q} if on else set(self.state.panels) - {q}

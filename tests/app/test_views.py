@@ -87,3 +87,21 @@ def test_coloured_text_hover_reports_loss_and_predictions(qtbot, window, checkpo
     assert f"{tr.loss[2]:.2f} nats" in html
     best = int(np.argmax(tr.probs[2]))
     assert f"{tr.probs[2][best]:.3f}" in html
+
+
+def test_keyboard_steps_through_time_and_units(qtbot, window, checkpoint):
+    tr = open_text(qtbot, window, checkpoint)
+    window.order_box.setCurrentIndex(1)
+    order = list(window.stack.heatmaps["forget_gate"].axis.order)
+    window.state.select_unit(order[0])
+    window.act_next_unit.trigger()
+    assert window.state.units == (order[1],)
+    window.act_next_step.trigger()
+    window.act_next_step.trigger()
+    assert window.state.time == 2
+    window.act_prev_step.trigger()
+    assert window.state.time == 1 and window.coloured.selected_t == 1
+    assert window.stack.heatmaps["forget_gate"].tline.value() == 1.5
+    for _ in range(len(tr) + 3):
+        window.act_next_step.trigger()
+    assert window.state.time == len(tr) - 1
