@@ -60,7 +60,7 @@ class TrainDialog(QtWidgets.QDialog):
         self.plot = pg.PlotWidget(background=BACKGROUND)
         self.plot.setLabel("bottom", "step", color=FOREGROUND)
         self.plot.setLabel("left", "loss (nats/char)", color=FOREGROUND)
-        self.plot.addLegend(labelTextColor=FOREGROUND)
+        self.plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
         self.train_curve = self.plot.plot([], [], pen=pg.mkPen("#4e79a7", width=1.5), name="train")
         self.val_curve = self.plot.plot([], [], pen=pg.mkPen("#f28e2b", width=2), symbol="o", symbolSize=6,
                                         symbolBrush="#f28e2b", name="validation")
