@@ -6,6 +6,8 @@
 Views: the six quantities as heatmaps ("forget", "input", "output", "candidate", "cell", "hidden"),
 "traces" (line plots of a few units), "text" (the text coloured by one unit) and "dashboard" (all of them).
 """
+import lstm_viz.qtcompat  # noqa: F401  (PySide6 reference-count work-around, before any Qt call)
+
 from .compose import VIEWS, Figure, FigureSpec, build_figure
 from .qt import ensure_app, headless_app
 from .render import FORMATS, LOGICAL_DPI, export_figure, figure_format, resolution
