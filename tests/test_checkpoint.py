@@ -66,3 +66,20 @@ def test_atomic_write_gives_the_umask_mode_not_owner_only(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_junk_pickles_give_a_checkpoint_error_not_a_crash(tmp_path):
+    """Random bytes behind a pickle header once leaked struct.error out of torch.load."""
+    import random
+
+    import pytest
+
+    from lstm_viz.core.errors import CheckpointError
+    from lstm_viz.core.loading import load_model
+
+    rng = random.Random(0)
+    for i in range(200):
+        p = tmp_path / f"junk{i}.pt"
+        p.write_bytes(b"\x80\x02" + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))))
+        with pytest.raises(CheckpointError, match="junk"):
+            load_model(p)

@@ -6,6 +6,7 @@ pickled modules the user chose to trust) goes through lstm_viz.core.importer.
 from __future__ import annotations
 
 import pickle
+import struct
 import re
 import warnings
 import zipfile
@@ -53,7 +54,7 @@ def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
                 f"{path}: holds {what}; safe loading refuses it because unpickling can run code. If you trust "
                 f"the file, pass --trust; or re-save it as weights with "
                 f"torch.save(model.state_dict(), 'model_state.pt')") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError,
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError, struct.error,
             IndexError, KeyError, TypeError) as e:
         detail = _first_line(str(e)).split(". ")[0].rstrip(".")
         if isinstance(e, (KeyError, IndexError, TypeError, AttributeError)) or len(detail) < 8:
