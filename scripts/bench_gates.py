@@ -19,8 +19,8 @@ from torch import nn
 from lstm_viz.core.gates import CHUNK, iter_lstm_states
 
 
-def extract(lstm, x):
-    gen = iter_lstm_states(lstm, x)
+def extract(lstm, x, overlap=False):
+    gen = iter_lstm_states(lstm, x, overlap=overlap)
     while True:
         try:
             next(gen)
@@ -68,6 +68,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice). On a "
                    "busy machine the multi-threaded forward can slow down several-fold: compare with --threads 1")
+    p.add_argument("--overlap", action="store_true", help="compute each chunk's gates on a helper thread "
+                   "while the next chunk's forward runs (slower on 2 cores)")
     p.add_argument("--naive-tokens", type=int, default=None, help="tokens for the naive loop (default: all)")
     a = p.parse_args()
     if a.threads:
@@ -76,14 +78,14 @@ def main() -> None:
     lstm = nn.LSTM(a.input, a.hidden, num_layers=a.layers).eval()
     x = torch.randn(a.tokens, a.input)
     print(f"{a.layers}-layer LSTM, {a.hidden} units, input {a.input}, {a.tokens} tokens, "
-          f"{torch.get_num_threads()} torch threads")
+          f"{torch.get_num_threads()} torch threads{', overlap' if a.overlap else ''}")
     fwd, ext, chk = [], [], []
     with torch.no_grad():
         lstm(x[:256])  # warm up
         extract(lstm, x[:256])
         for r in range(a.repeats):
             fwd.append(timed(lstm, x))
-            ext.append(timed(extract, lstm, x))
+            ext.append(timed(extract, lstm, x, a.overlap))
             chk.append(timed(chunked_forward, lstm, x))
             print(f"  run {r + 1}: nn.LSTM forward {fwd[-1]:.3f} s, extraction {ext[-1]:.3f} s, "
                   f"ratio {ext[-1] / fwd[-1]:.2f}x; forward in {CHUNK}-step chunks {chk[-1]:.3f} s", flush=True)

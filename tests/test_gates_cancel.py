@@ -39,7 +39,7 @@ def test_close_cancels_queued_work_and_joins_the_thread(monkeypatch):
 
     monkeypatch.setattr(gates, "_gates_and_cells", counting)
     lstm = nn.LSTM(3, 4).eval()
-    gen = iter_lstm_states(lstm, torch.randn(400, 3), chunk=4)  # 100 chunks
+    gen = iter_lstm_states(lstm, torch.randn(400, 3), chunk=4, overlap=True)  # 100 chunks
     for _ in range(3):
         next(gen)
     assert helper_threads(), "the helper thread should be working"

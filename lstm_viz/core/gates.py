@@ -88,7 +88,7 @@ def _job(*args) -> None:
         _gates_and_cells(*args)
 
 
-def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
+def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK, overlap: bool = False
                      ) -> Generator[float, None, list[list[DirectionStates]]]:
     """Yield progress in [0, 1] after every chunk; return states[layer][direction] (``yield from`` it).
 
@@ -96,9 +96,10 @@ def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
     Close the generator to cancel: work stops at the next chunk, and the helper thread is joined before
     ``close()`` returns.
 
-    The fused forward of chunk k+1 (sequential, mostly memory-bound) runs on this thread while a helper thread
-    computes the gates and cells of chunk k (one GEMM, elementwise work); torch releases the GIL in both. Each
-    chunk's job starts from torch's own state at the chunk boundary, so the jobs are independent of each other.
+    By default each chunk's gates (one GEMM, elementwise work) are computed right after its fused forward.
+    ``overlap=True`` computes them on a helper thread while the forward of the next chunk runs (torch releases
+    the GIL); on a 2-core machine that measured slower (2.3x vs 1.6x a plain forward, scripts/bench_gates.py),
+    because both halves want both cores, so it is off by default.
     """
     dtype = lstm.weight_ih_l0.dtype
     D = 2 if lstm.bidirectional else 1
@@ -109,7 +110,7 @@ def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
     done = 0
     results: list[list[tuple]] = []  # [layer][direction] -> (gates, c_all, h_all)
     jobs: list[Future] = []
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm_viz-gates")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm_viz-gates") if overlap else None
     try:
         layer_input = x.to(dtype)  # (T, in)
         for layer in range(lstm.num_layers):
@@ -127,8 +128,14 @@ def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
                     with torch.no_grad():
                         h, (hn, cn) = single(xs[s:e], (h0[None], c0[None]))  # (K, Hout), (1, Hout), (1, H)
                     h_all[s:e] = h
-                    jobs.append(pool.submit(_job, single, xs[s:e], h0, c0, h,
-                                            [g[s:e] for g in gates], c_all[s:e]))
+                    args = (single, xs[s:e], h0, c0, h, [g[s:e] for g in gates], c_all[s:e])
+                    if pool is None:  # in this thread, right after the chunk's forward
+                        fut: Future = Future()
+                        _job(*args)
+                        fut.set_result(None)
+                        jobs.append(fut)
+                    else:
+                        jobs.append(pool.submit(_job, *args))
                     h0, c0 = hn[0], cn[0]  # torch's own state carries into the next chunk
                     finished = [j for j in jobs if j.done()]
                     for j in finished:
@@ -147,7 +154,8 @@ def iter_lstm_states(lstm: nn.LSTM, x: torch.Tensor, chunk: int = CHUNK
             done += 1
             yield min(done / total, 1.0)
     finally:  # also on close(): drop queued jobs, wait for the running one, end the thread
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     states = []
     for per_dir in results:
         out = []
