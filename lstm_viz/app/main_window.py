@@ -334,11 +334,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_text(path)
 
     def open_text(self, path) -> None:
-        from .tasks import read_text
+        from lstm_viz.core.textfile import read_text_file
         from .worker import one_line
 
         try:
-            text = read_text(path)
+            text = read_text_file(path)
         except Exception as e:  # noqa: BLE001 - shown to the user in one line
             self._failed("open", one_line(e))
             return

@@ -1,21 +1,7 @@
 """What the worker runs: plain generators over the core. torch is imported here, on the worker thread."""
 from __future__ import annotations
 
-from pathlib import Path
-
-
-def read_text(path) -> str:
-    from lstm_viz.core.errors import InputError
-
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
+from lstm_viz.core.textfile import read_text_file
 
 
 def load(path, vocab=None, module=None, trust=False):
@@ -44,7 +30,7 @@ def open_all(checkpoint, text_path=None, text=None):
     """Start-up: load the model and the text, analyse; return (model, text, trace)."""
     model = yield from load(checkpoint)
     if text is None:
-        text = read_text(text_path)
+        text = read_text_file(text_path)
     if not text:
         from lstm_viz.core.errors import InputError
 

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from lstm_viz.core.errors import InputError
+from lstm_viz.core.textfile import read_text_file
 
 
 def add_model_arguments(p: argparse.ArgumentParser, optional_checkpoint: bool = True) -> None:
@@ -38,22 +39,6 @@ def load_model_from_args(args):
                              f"{DEMO_MODEL.name}) is missing: name a checkpoint file")
         path = DEMO_MODEL
     return load_model(path, vocab=args.vocab, module=args.module, trust=args.trust)
-
-
-def read_text_file(path: str | Path) -> str:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a text file")
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
 
 
 def read_input(args, default_text: bool = True):

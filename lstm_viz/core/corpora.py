@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .textfile import read_text_file
 
 CORPORA: dict[str, str] = {
     "python-stdlib": "the Python standard library's own source (.py files of the running interpreter)",
@@ -64,19 +65,9 @@ def load_corpus(spec, seed: int = 0, size: int | None = None) -> Corpus:
 
 def read_utf8(path: str | Path) -> str:
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a text file")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        hint = f" (built-in corpora: {', '.join(CORPORA)})" if os.sep not in str(path) else ""
-        raise InputError(f"{path}: no such file{hint}") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {e.start})") from None
+    if not path.exists() and os.sep not in str(path):
+        raise InputError(f"{path}: no such file (built-in corpora: {', '.join(CORPORA)})")
+    return read_text_file(path)
 
 
 def from_files(paths, size: int | None = None) -> Corpus:
