@@ -88,7 +88,6 @@ class PlotStack(QtWidgets.QWidget):
         self.redraw()
 
     def _selection(self, units, traces: bool = True) -> None:
-        s = self.state
         for q, h in self.heatmaps.items():
             order = h.axis.order
             where = {int(u): r for r, u in enumerate(order)}

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from .. import style
 from .common import BACKGROUND, FOREGROUND, LEFT_AXIS_WIDTH, SELECTED_TIME, hline, view_point, vline
