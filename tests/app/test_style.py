@@ -1,0 +1,26 @@
+"""Colour ranges: gates fixed on [0, 1]; signed quantities symmetric, not washed out by a few huge units."""
+import numpy as np
+
+from lstm_viz.app import style
+
+
+def test_gates_and_candidate_have_fixed_ranges():
+    data = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    assert style.levels("forget_gate", data) == (0.0, 1.0)
+    assert style.levels("candidate", data) == (-1.0, 1.0)
+
+
+def test_cell_range_is_symmetric_and_ignores_rare_outliers():
+    rng = np.random.default_rng(0)
+    data = rng.uniform(-2, 2, size=(1000, 200)).astype(np.float32)
+    data[:, 7] = 60.0  # one unit in 200 far beyond the others (as the demo model's cell 243)
+    lo, hi = style.levels("cell", data)
+    assert lo == -hi
+    assert 1.9 <= hi <= 2.0  # the 99th percentile of |value|, not 60
+
+
+def test_cell_range_of_a_constant_or_empty_array_is_usable():
+    assert style.levels("cell", np.zeros((3, 2), np.float32)) == (-1e-6, 1e-6)
+    assert style.levels("hidden", np.zeros((0, 2), np.float32)) == (-1.0, 1.0)
+    lo, hi = style.levels("cell", np.array([[np.nan, 3.0]], np.float32))
+    assert hi == 3.0
