@@ -25,7 +25,7 @@ import numpy as np
 from .checkpoint import atomic_write
 from .errors import InputError
 from .gates import QUANTITIES
-from .trace import NPZ_VERSION, Trace
+from .trace import Trace
 
 _UNITS = re.compile(r"^\s*\d+(\s*-\s*\d+)?\s*(,\s*\d+(\s*-\s*\d+)?\s*)*$")
 
@@ -150,20 +150,8 @@ def write_npz(trace: Trace, path: str | Path, units=None, time_range=None) -> No
     Two more arrays say what was kept: ``units`` (the unit numbers of the columns) and ``time_range``
     ([start, end) in the original text). Trace.load_npz reads the file like any trace."""
     sub, sel = subset(trace, units, time_range)
-    data = {name: sub[name] for name in sub.keys()}
-    data["npz_version"] = np.array(NPZ_VERSION)
-    if sub.vocab_tokens is not None:
-        data["vocab"] = np.array(sub.vocab_tokens, dtype=str)
-    if sub.unknown:
-        data["unknown"] = np.array(sub.unknown, dtype=np.int64)
-    data["units"] = np.array(sel.units, dtype=np.int64)
-    data["time_range"] = np.array([sel.start, sel.end], dtype=np.int64)
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **data)
-
-    atomic_write(path, write)
+    sub.save_npz(path, extra={"units": np.array(sel.units, dtype=np.int64),
+                              "time_range": np.array([sel.start, sel.end], dtype=np.int64)})
 
 
 __all__ = ["Selection", "csv_rows", "parse_range", "parse_units", "subset", "validate_selection",

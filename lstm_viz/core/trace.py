@@ -90,14 +90,15 @@ class Trace:
         return (False, True) if self.bidirectional else (False,)
 
     # -- files --------------------------------------------------------------------------------------------
-    def save_npz(self, path: str | Path) -> None:
-        """Write every array under its key (see module docstring); atomic."""
+    def save_npz(self, path: str | Path, extra: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write every array under its key (see module docstring), plus ``extra`` arrays; atomic."""
         data = {name: self[name] for name in self.keys()}
         data["npz_version"] = np.array(NPZ_VERSION)
         if self.vocab_tokens is not None:
             data["vocab"] = np.array(self.vocab_tokens, dtype=str)
         if self.unknown:
             data["unknown"] = np.array(self.unknown, dtype=np.int64)
+        data.update(extra or {})
 
         def write(tmp):
             with open(tmp, "wb") as f:
