@@ -30,6 +30,9 @@ class ModelConfig:
     embedding: bool = True  # token embedding (vocab_size, input_size) in front of the LSTM
     decoder: bool = True  # linear layer from the last layer's output to vocab_size logits
     decoder_bias: bool = True
+    cell: str = "lstm"  # the cell type (lstm_viz.core.cells): lstm, and later gru, rnn, peephole, cifg
+    nonlinearity: str = "tanh"  # plain RNN only: tanh or relu (not stored in an nn.RNN state_dict)
+    reads_backward: bool = False  # the model reads its text right to left (e.g. flair's backward LM)
 
     def __post_init__(self):
         for name in ("input_size", "hidden_size", "num_layers"):

@@ -1,0 +1,51 @@
+"""What the code-free checkpoint reader gives back for a Python object it will not build.
+
+A whole pickled model (``torch.save(model)``) names classes such as ``model.RNNModel``. lstm_viz never imports
+or calls them: each becomes a :class:`Pickled` placeholder that records the dotted class name and the state the
+pickle gives it. A pickled ``nn.Module`` therefore becomes a tree of placeholders whose ``state`` dict holds
+``_parameters``, ``_buffers`` and ``_modules`` (real tensors and further placeholders) next to plain attributes
+such as ``hidden_size`` or ``is_forward_lm``.
+
+The reader (lstm_viz.core.safe_pickle) makes these; the importer walks them like dicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(eq=False)
+class Pickled:
+    name: str  # dotted name of the class or function the pickle asked for, e.g. "model.RNNModel"
+    args: tuple = ()  # constructor / reduce arguments, as read
+    state: Any = None  # what BUILD / __setstate__ received: usually a dict of attributes
+    items: list = field(default_factory=list)  # APPENDS / APPEND for list-like objects
+    dict_items: dict = field(default_factory=dict)  # SETITEMS / SETITEM for dict-like objects
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The object's attributes: its state dict (a (dict, slots) state tuple merges both), else {}."""
+        st = self.state
+        if isinstance(st, dict):
+            return st
+        if isinstance(st, tuple) and len(st) == 2 and all(isinstance(s, (dict, type(None))) for s in st):
+            return {**(st[0] or {}), **(st[1] or {})}
+        return {}
+
+    @property
+    def is_module(self) -> bool:
+        """True for a pickled torch.nn.Module (any class): its state has the Module bookkeeping dicts."""
+        a = self.attrs
+        return "_parameters" in a and "_modules" in a
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """An attribute, a parameter, a buffer or a child module by name, as ``getattr`` on the module would."""
+        a = self.attrs
+        for holder in ("_parameters", "_buffers", "_modules"):
+            d = a.get(holder)
+            if isinstance(d, dict) and name in d:
+                return d[name]
+        return a.get(name, default)
+
+    def __repr__(self) -> str:
+        return f"<pickled {self.name}, not run>"
