@@ -83,3 +83,16 @@ def test_a_clone_and_an_editable_install_use_the_top_level_folder():
     if (ROOT / "lstm_viz" / "_resources").exists():
         pytest.skip("this checkout has an installed _resources copy")
     assert DEMO_MODEL == ROOT / "resources" / "demo_model.pt" and DEMO_MODEL.is_file() and DEMO_TEXT.is_file()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0].strip() for b in section.split("```sh\n")[1:]]
+    assert len(blocks) == 2, blocks
+    app, tests = blocks
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert ci == tests
+    for command in (app, tests):  # a virtual environment in the command itself: PEP 668 systems refuse pip
+        assert "python3 -m venv .venv" in command and " pip " not in f" {command} ".replace(".venv/bin/pip", "")
+    assert ".venv/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
