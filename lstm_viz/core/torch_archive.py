@@ -198,14 +198,12 @@ def read_legacy(path: Path, f: BinaryIO) -> Any:
         if count * storage.dtype.itemsize != nbytes:
             raise PickleReadError(f"storage {key} holds {count} elements where the pickle declares "
                                   f"{nbytes // max(storage.dtype.itemsize, 1)}")
-        data = f.read(nbytes)
-        if len(data) != nbytes:
-            raise PickleReadError(f"storage {key} is cut short (truncated file)")
         if nbytes:
-            src = torch.UntypedStorage.from_buffer(data, dtype=torch.uint8)
+            target = torch.empty(0, dtype=torch.uint8).set_(storage._untyped_storage)  # (nbytes,) view
+            if f.readinto(memoryview(target.numpy())) != nbytes:  # straight into the storage: no copy
+                raise PickleReadError(f"storage {key} is cut short (truncated file)")
             if order != sys.byteorder:
-                src.byteswap(storage.dtype)
-            storage._untyped_storage.copy_(src)
+                storage._untyped_storage.byteswap(storage.dtype)
     return ("torch", result)
 
 
