@@ -12,7 +12,7 @@ from ..vocab import Vocab
 from .filevocab import find_vocab, plain_hints, reads_backward
 from .groups import CELL_NAMES, Group, Shape, Unit, check_shape, find_groups, kind_of, nonlinearity_of, units
 from .groups import strip_module_arg
-from .parts import embedding_rows, find_decoder, find_embedding, same
+from .parts import find_decoder, find_embedding, partial_embeddings, same
 from .walk import STRIPPED_PREFIXES, Tree, walk
 
 TRACEABLE = {"lstm"}  # cell kinds the core can trace; add "gru", "rnn" here when it can
@@ -68,8 +68,9 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
     emb_key = find_embedding(tree, shape.input_size, near, notes) if unit.first else None
     V = tree.tensors[emb_key].shape[0] if emb_key else 0
     file_vocab, vocab_where = find_vocab(tree, V)
+    partial = partial_embeddings(tree) if unit.first and not emb_key else {}
     if not V:
-        rows = embedding_rows(tree)
+        rows = {r for r, _ in partial.values()}
         V_hint = file_vocab is not None and len(file_vocab) or (rows.pop() if len(rows) == 1 else 0)
     else:
         V_hint = V
@@ -102,6 +103,10 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
         notes.append(f"no embedding: tokens enter the LSTM as one-hot vectors of size {V}")
     elif not embedding:
         notes.append(f"no embedding: give input vectors of shape (T, {shape.input_size})")
+        for k, (rows, width) in partial.items():
+            if width < shape.input_size:
+                notes.append(f"the embedding {k!r} ({rows}, {width}) is only part of the LSTM's "
+                             f"{shape.input_size}-wide input (the rest comes from elsewhere, e.g. attention)")
         if not decoder:
             V = 0
     if V and vocab is None and (embedding or one_hot):

@@ -74,10 +74,10 @@ def find_embedding(tree: Tree, input_size: int, near: str, notes: list[str]) -> 
     return _best(scored, tree, "the embedding", notes)
 
 
-def embedding_rows(tree: Tree) -> set[int]:
-    """Rows of every embedding-like weight, whatever its width (e.g. a captioning decoder's word embedding,
-    which covers only part of its LSTM's input)."""
-    return {v.shape[0] for k, v in _candidates(tree) if is_embedding_like(tree, k)}
+def partial_embeddings(tree: Tree) -> dict[str, tuple[int, int]]:
+    """Every embedding-like weight by key, whatever its width: e.g. a captioning decoder's word embedding, which
+    is only part of its LSTMCell's input (the rest is the attention-weighted image encoding)."""
+    return {k: tuple(v.shape) for k, v in _candidates(tree) if is_embedding_like(tree, k)}
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,10 @@ def walk(obj: Any, where: str) -> Tree:
                                                               or isinstance(m[k], (list, tuple)))), None)
         if inner is None:
             _walk_any(m, "", tree, 0)
-            if tree.tensors:
+            mods = [repr(k) for k, v in m.items() if is_module(v) and not is_optimizer(v)]
+            if mods:
+                tree.context.append(f"modules {', '.join(mods)} of a dict")
+            elif tree.tensors:
                 tree.context.append("nested dicts flattened")
             break
         if "pytorch-lightning_version" in m:
