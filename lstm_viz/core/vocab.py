@@ -83,8 +83,9 @@ class Vocab:
             raise InputError("the vocab mapping is neither token -> id nor id -> token")
         ids = sorted(i for i, _ in pairs)
         if ids != list(range(len(pairs))):
+            repeated = sorted(i for i in set(ids) if ids.count(i) > 1)
             missing = sorted(set(range(len(pairs))) - set(ids))
-            what = f"id {missing[0]} is missing" if missing else "an id is repeated"
+            what = f"id {repeated[0]} is repeated" if repeated else f"id {missing[0]} is missing"
             raise InputError(f"the vocab's ids are not 0 .. {len(pairs) - 1} ({what})")
         return cls.from_tokens([t for _, t in sorted(pairs)], level)
 

@@ -11,6 +11,6 @@ the vocab, direction and other hints come from the file (:mod:`.filevocab`); :mo
 GRU and plain RNN weights have the same names with 3 or 1 blocks of rows instead of 4: they are named in the
 error (UnsupportedCellError), never misread as an LSTM.
 """
-from .build import TRACEABLE, import_checkpoint
+from .build import TRACEABLE, import_checkpoint, unsupported_message
 
-__all__ = ["TRACEABLE", "import_checkpoint"]
+__all__ = ["TRACEABLE", "import_checkpoint", "unsupported_message"]

@@ -79,7 +79,7 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
     if dec is not None and not V:
         V = dec.weight.shape[0]
     if not unit.last:
-        notes.append(f"no decoder: it reads the output of the stack's last layer {unit.chain[-1].name!r}")
+        notes.append(f"no decoder: the decoder reads the output of the stack's last layer {unit.chain[-1].name!r}")
 
     if vocab is not None and file_vocab is not None:
         notes.append(f"{vocab_name} replaces the vocab stored in the file")
@@ -217,13 +217,17 @@ def _choose(offered: list[Unit], groups: list[Group], kinds: dict, tree: Tree, m
 
 
 def _not_traceable(g: Group, kind: str, tree: Tree, nonlinearity: str | None) -> str:
+    return unsupported_message(kind, g.name, nonlinearity or (nonlinearity_of(g, tree) if kind == "rnn" else None))
+
+
+def unsupported_message(kind: str, module: str, nonlinearity: str | None = None, where: str = "") -> str:
+    """The one line naming recurrent weights lstm_viz cannot trace yet."""
     if kind == "gru":
-        return f"found a GRU under {g.name!r}: not supported yet (lstm_viz explains LSTMs)"
+        return f"{where}found a GRU under {module!r}: not supported yet (lstm_viz explains LSTMs)"
     if kind == "rnn":
-        nl = nonlinearity or nonlinearity_of(g, tree)
-        how = f"{nl}" if nl else "tanh unless --nonlinearity relu"
-        return f"found a plain RNN (nn.RNN, {how}) under {g.name!r}: not supported yet (lstm_viz explains LSTMs)"
-    return f"found recurrent weights under {g.name!r} that are not an LSTM's (weight_hh is not 4 blocks of rows)"
+        how = nonlinearity or "tanh unless --nonlinearity relu"
+        return f"{where}found a plain RNN (nn.RNN, {how}) under {module!r}: not supported yet (lstm_viz explains LSTMs)"
+    return f"{where}found recurrent weights under {module!r} that are not an LSTM's (weight_hh is not 4 blocks of rows)"
 
 
 def _refuse(g: Group, kind: str, tree: Tree, where: str, nonlinearity: str | None):
