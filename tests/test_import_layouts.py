@@ -311,3 +311,17 @@ def test_weight_drop_raw_and_plain_copy_must_agree():
     sd["rnns.0.weight_hh_l0_raw"] = raw = torch.randn(16, 4)
     m = import_checkpoint(sd, path="m.pt")
     assert torch.equal(m.model.rnn.weight_hh_l0, raw) and m.layout.startswith("nn.LSTM under 'rnns.0.module.'")
+
+
+def test_a_pickle_that_refers_to_itself_ends():
+    from lstm_viz.core.pickled import Pickled
+
+    lstm = nn.LSTM(3, 4)
+    mods = {"rnn": None}
+    root = Pickled("model.Net", state={"_parameters": {}, "_buffers": {}, "_modules": mods, "me": None})
+    inner = Pickled("torch.nn.modules.rnn.LSTM", state={"_parameters": dict(lstm.named_parameters()),
+                                                        "_buffers": {}, "_modules": {"loop": root, "again": root}})
+    mods["rnn"] = inner
+    root.state["me"] = {"back": root, "d": {"deeper": root}}
+    m = import_checkpoint([root, {"epoch": 1}], path="loop.pt")
+    assert m.config.hidden_size == 4 and m.layout.startswith("nn.LSTM under 'rnn.'")

@@ -91,9 +91,10 @@ def _module_parts(obj: Any) -> tuple[Mapping, Mapping, Mapping, dict]:
     return parts[0], parts[1], parts[2], plain
 
 
-def _walk_module(obj: Any, path: str, tree: Tree, depth: int) -> None:
-    if depth > MAX_DEPTH:
+def _walk_module(obj: Any, path: str, tree: Tree, depth: int, above: frozenset = frozenset()) -> None:
+    if depth > MAX_DEPTH or id(obj) in above:
         return
+    above = above | {id(obj)}
     params, buffers, children, plain = _module_parts(obj)
     tree.modules[path] = ModuleInfo(class_name(obj), plain)
     dot = path + "." if path else ""
@@ -103,27 +104,29 @@ def _walk_module(obj: Any, path: str, tree: Tree, depth: int) -> None:
                 tree.tensors[dot + k] = v
     for k, child in children.items():
         if isinstance(k, str) and is_module(child):
-            _walk_module(child, dot + k, tree, depth + 1)
+            _walk_module(child, dot + k, tree, depth + 1, above)
 
 
-def _walk_any(obj: Any, path: str, tree: Tree, depth: int) -> None:
-    """Everything below ``obj``: modules as state_dict() names them, nested dicts by key; no lists, optimizers."""
-    if depth > MAX_DEPTH or is_optimizer(obj):
+def _walk_any(obj: Any, path: str, tree: Tree, depth: int, above: frozenset = frozenset()) -> None:
+    """Everything below ``obj``: modules as state_dict() names them, nested dicts by key; no lists, optimizers.
+    ``above``: ids of the objects on the way here, so that a pickle referring to itself ends."""
+    if depth > MAX_DEPTH or is_optimizer(obj) or id(obj) in above:
         return
     if isinstance(obj, torch.Tensor):
         if path:
             tree.tensors[path] = obj
         return
     if is_module(obj):
-        _walk_module(obj, path, tree, depth)
+        _walk_module(obj, path, tree, depth, above)
         return
     m = as_mapping(obj)
     if m is None:
         return
     dot = path + "." if path else ""
+    above = above | {id(obj)}
     for k, v in m.items():
         if isinstance(k, str) and not any(s in k.lower() for s in SKIP_KEYS):
-            _walk_any(v, dot + k, tree, depth + 1)
+            _walk_any(v, dot + k, tree, depth + 1, above)
 
 
 def _has_recurrent(obj: Any) -> bool:
