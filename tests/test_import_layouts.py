@@ -325,3 +325,7 @@ def test_a_pickle_that_refers_to_itself_ends():
     root.state["me"] = {"back": root, "d": {"deeper": root}}
     m = import_checkpoint([root, {"epoch": 1}], path="loop.pt")
     assert m.config.hidden_size == 4 and m.layout.startswith("nn.LSTM under 'rnn.'")
+    d = {"epoch": 1}
+    d["self"] = d
+    d["net"] = {"inner": d, "lstm": root}
+    assert import_checkpoint(d, path="loop.pt").config.hidden_size == 4
