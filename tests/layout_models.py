@@ -12,10 +12,14 @@ import sys
 import types
 from collections import OrderedDict
 
+import numpy as np
 import torch
 from torch import nn
 
 from lstm_viz.core.pickled import Pickled
+
+ATOL = 1e-5
+WORDS = ["<unk>", "<eos>", "the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far"]
 
 
 def _named(module: str, name: str):
@@ -267,3 +271,69 @@ class DecoderWithAttention(nn.Module):
         self.f_beta = nn.Linear(decoder_dim, encoder_dim)
         self.sigmoid = nn.Sigmoid()
         self.fc = nn.Linear(decoder_dim, vocab_size)
+
+
+# -- checking a trace against the model ------------------------------------------------------------------------
+def reference(lstm_weights: dict, x: torch.Tensor) -> dict[str, np.ndarray]:
+    """Every quantity of one LSTM layer by a float64 loop of its equations (PyTorch's order i, f, g, o)."""
+    w_ih, w_hh = lstm_weights["weight_ih"].double(), lstm_weights["weight_hh"].double()
+    b = (lstm_weights["bias_ih"] + lstm_weights["bias_hh"]).double() if "bias_ih" in lstm_weights else 0
+    H = w_hh.shape[1]
+    h, c = torch.zeros(H, dtype=torch.float64), torch.zeros(H, dtype=torch.float64)
+    out = {k: [] for k in ("input_gate", "forget_gate", "candidate", "output_gate", "cell", "hidden")}
+    for x_t in x.double():
+        pre = w_ih @ x_t + w_hh @ h + b
+        i, f, g, o = torch.sigmoid(pre[:H]), torch.sigmoid(pre[H:2 * H]), torch.tanh(pre[2 * H:3 * H]), \
+            torch.sigmoid(pre[3 * H:])
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        for k, v in zip(out, (i, f, g, o, c, h)):
+            out[k].append(v.numpy())
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def weights_of(lstm: nn.Module, layer: int = 0, cell: bool = False) -> dict:
+    sfx = "" if cell else f"_l{layer}"
+    out = {}
+    for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        w = lstm._parameters.get(p + sfx + "_raw", lstm._parameters.get(p + sfx))
+        if w is not None:
+            out[p] = w.detach()
+    return out
+
+
+def check_stack(tr, lstms: list[nn.LSTM], x: torch.Tensor) -> None:
+    """lstms are applied in turn to x (T, in); each layer's six quantities, output and final states match."""
+    layer = 0
+    with torch.no_grad():
+        for lstm in lstms:
+            inner = lstm.module if hasattr(lstm, "module") else lstm
+            y, (h_n, c_n) = lstm(x[:, None])  # (T, 1, H): the module's own forward
+            y = y[:, 0]
+            layer_in = x
+            for k in range(inner.num_layers):
+                ref = reference(weights_of(inner, k), layer_in)
+                for q, v in ref.items():
+                    np.testing.assert_allclose(tr.get(q, layer + k), v, atol=ATOL, err_msg=f"{q} of layer {layer + k}")
+                np.testing.assert_allclose(tr.get("hidden", layer + k)[-1], h_n[k, 0].numpy(), atol=ATOL)
+                np.testing.assert_allclose(tr.get("cell", layer + k)[-1], c_n[k, 0].numpy(), atol=ATOL)
+                layer_in = torch.from_numpy(ref["hidden"]).float()
+            np.testing.assert_allclose(tr.get("hidden", layer + inner.num_layers - 1), y.numpy(), atol=ATOL)
+            layer += inner.num_layers
+            x = y
+
+
+def check_probs(tr, logits: torch.Tensor) -> None:
+    np.testing.assert_allclose(tr["probs"], torch.softmax(logits.reshape(len(tr), -1), -1).numpy(), atol=ATOL)
+
+
+def ids_of(tokens, vocab) -> torch.Tensor:
+    return torch.tensor([vocab.index(t) for t in tokens])
+
+
+def flair_model(is_forward_lm=True, nout=None):
+    torch.manual_seed(3)
+    d = Dictionary()
+    for ch in "abcdefgh éü\n":
+        d.add_item(ch)
+    return LanguageModel(d, is_forward_lm, hidden_size=7, nlayers=1, embedding_size=5, nout=nout).eval()
