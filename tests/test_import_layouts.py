@@ -186,13 +186,12 @@ def test_gru_and_rnn_are_named_not_misread(tmp_path, make, named):
     assert named in str(err.value) and "not supported yet" in str(err.value)
 
 
-def test_whole_pickled_module_refused_by_default_loaded_when_trusted(tmp_path):
+def test_whole_pickled_module_read_without_its_code_and_loaded_when_trusted(tmp_path):
     model, words = word_model()
     torch.save(model, tmp_path / "model.pt")  # as word_language_model's main.py does
-    with pytest.raises(CheckpointError) as err:
-        load_model(tmp_path / "model.pt", vocab=words)
-    msg = str(err.value)
-    assert "RNNModel" in msg and "--trust" in msg and "state_dict()" in msg
+    m = load_model(tmp_path / "model.pt", vocab=words)  # read without running code: no --trust needed
+    assert any("whole pickled model" in n and "RNNModel" in n and "without running its code" in n for n in m.notes)
+    assert_matches(trace(m, "the cat"), model.rnn, model.encoder(torch.tensor([2, 3])))
     m = load_model(tmp_path / "model.pt", vocab=words, trust=True)
     assert "whole pickled RNNModel (trusted)" in m.layout
     assert_matches(trace(m, "the cat"), model.rnn, model.encoder(torch.tensor([2, 3])))
@@ -215,7 +214,7 @@ def test_malicious_pickle_never_runs(tmp_path, writer):
     else:
         with open(path, "wb") as f:
             pickle.dump(_Evil(str(target)), f)
-    with pytest.raises(CheckpointError, match="--trust"):
+    with pytest.raises(CheckpointError, match=r"io\.open.*without running"):  # an inert placeholder
         load_model(path)
     assert not target.exists()
     # The file really is dangerous: a plain unpickler would have created it.

@@ -1,13 +1,12 @@
 """Open a checkpoint file safely and turn it into a LoadedModel.
 
-Our own format is rebuilt directly; anything else (state_dicts of other projects, training dicts, whole
-pickled modules the user chose to trust) goes through lstm_viz.core.importer.
+Files are read without running code (lstm_viz.core.file_formats); our own format is rebuilt directly, anything
+else (state_dicts of other projects, training dicts, whole pickled models as Pickled trees, safetensors,
+TorchScript weights) goes through lstm_viz.core.importer. Only ``trust=True`` calls torch.load(weights_only=False).
 """
 from __future__ import annotations
 
-import pickle
-import struct
-import re
+import dataclasses
 import warnings
 import zipfile
 from pathlib import Path
@@ -17,58 +16,60 @@ import torch
 
 from .checkpoint import from_checkpoint_dict, is_lstm_viz_checkpoint
 from .errors import CheckpointError
+from .file_formats import ReadResult, read_file
 from .model import LoadedModel
+from .pickled import Pickled
 from .vocab import Vocab
 
 
-def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
-    """``torch.load`` the file with weights_only=True; only ``trust=True`` allows arbitrary pickles."""
+def read_checkpoint(path: str | Path, trust: bool = False) -> ReadResult:
+    """Read a checkpoint without running code (lstm_viz.core.file_formats): tensors and plain data as
+    themselves, every other pickled object as an inert Pickled placeholder. ``trust=True`` means a real
+    ``torch.load(weights_only=False)`` for pickles (the file's classes must then be importable)."""
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such file")
     if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"{path}: file is empty")
     try:
-        with open(path, "rb"):
-            pass
+        if path.stat().st_size == 0:
+            raise CheckpointError(f"{path}: file is empty")
+        with open(path, "rb") as f:
+            head = f.read(4)
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+    if trust and (head[:1] == b"\x80" or (head[:2] == b"PK" and _is_torch_zip(path))):
+        return ReadResult(_trusted_load(path), "trusted pickle")
     try:
-        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": not the user's concern
-            warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        msg = str(e)
-        found = re.search(r"(?i)unsupported (?:global: )?GLOBAL ([\w.]+)", msg)
-        with open(path, "rb") as f:
-            head = f.read(2)
-        looks_pickled = head == b"PK" or head[:1] == b"\x80"  # a zip checkpoint, or a pickle (protocol >= 2)
-        if found is None and ("weights_only" not in msg.lower().replace(" ", "_") or not looks_pickled):
-            raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt "
-                                  f"({_first_line(msg).split('. ')[0]})") from None
-        if not trust:
-            what = f"a pickled Python object ({found.group(1)})" if found else "pickled data that is not plain weights"
-            raise CheckpointError(
-                f"{path}: holds {what}; safe loading refuses it because unpickling can run code. If you trust "
-                f"the file, pass --trust; or re-save it as weights with "
-                f"torch.save(model.state_dict(), 'model_state.pt')") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError, struct.error,
-            IndexError, KeyError, TypeError) as e:
-        detail = _first_line(str(e)).split(". ")[0].rstrip(".")
-        if isinstance(e, (KeyError, IndexError, TypeError, AttributeError)) or len(detail) < 8:
-            detail = "unreadable data"  # the unpickler tripped over bytes that are not a checkpoint
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt ({detail})") from None
-    # Only here when the user trusted the file explicitly.
+        return read_file(path)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def read_checkpoint_file(path: str | Path, trust: bool = False) -> Any:
+    """What :func:`read_checkpoint` read: the object alone."""
+    return read_checkpoint(path, trust=trust).obj
+
+
+def _is_torch_zip(path: Path) -> bool:
+    """A torch.save zip archive (not TorchScript, not torch.export): the only zip a trusted torch.load reads."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return True  # let torch.load say what is wrong with it
+    return any(n.endswith("/data.pkl") for n in names) and not any(
+        n.endswith("/constants.pkl") or n.endswith("/archive_format") for n in names)
+
+
+def _trusted_load(path: Path) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:  # noqa: BLE001 - a trusted pickle may fail in any way; report it in one line
-        hint = ("; the classes it was pickled with must be importable here - or re-save it where they are, with "
-                "torch.save(model.state_dict(), 'model_state.pt')" if isinstance(e, (AttributeError, ImportError))
-                else "")
+        hint = ("; the classes it was pickled with must be importable here - or open it without --trust, which "
+                "reads it without its code" if isinstance(e, (AttributeError, ImportError)) else "")
         raise CheckpointError(f"{path}: could not unpickle the trusted file ({type(e).__name__}: "
                               f"{_first_line(str(e))}){hint}") from None
 
@@ -85,7 +86,8 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
         vocab = Vocab.load(vocab)
     elif isinstance(vocab, (list, tuple)):
         vocab = Vocab.from_tokens(vocab)
-    obj = read_checkpoint_file(path, trust=trust)
+    read = read_checkpoint(path, trust=trust)
+    obj = read.obj
     if is_lstm_viz_checkpoint(obj):
         loaded = from_checkpoint_dict(obj, path)
         if vocab is not None:
@@ -93,7 +95,42 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
         return loaded
     from .importer import import_checkpoint  # foreign layouts
 
-    return import_checkpoint(obj, path=path, vocab=vocab, module=module, vocab_name=vocab_name)
+    loaded = import_checkpoint(_weights_of_pickled_modules(obj, path, read.note), path=path, vocab=vocab,
+                               module=module, vocab_name=vocab_name)
+    if read.note and not any(read.note in n for n in (loaded.layout, *loaded.notes)):
+        loaded = dataclasses.replace(loaded, notes=(read.note, *loaded.notes))
+    return loaded
+
+
+def _weights_of_pickled_modules(obj: Any, path: Path, note: str) -> Any:
+    """Hand the importer a whole pickled model as the state_dict it would have (``Pickled.state_dict()``), at the
+    top level or as a value of a training dict. (Once the importer walks Pickled trees itself, drop this.)"""
+    if isinstance(obj, Pickled) and obj.is_module:
+        return obj.state_dict()
+    if isinstance(obj, dict) and any(isinstance(v, Pickled) and v.is_module for v in obj.values()):
+        return {k: v.state_dict() if isinstance(v, Pickled) and v.is_module else v for k, v in obj.items()}
+    if note and not _holds_a_tensor(obj):
+        raise CheckpointError(f"{path}: holds no model weights, only {note}")
+    return obj
+
+
+def _holds_a_tensor(root: Any) -> bool:
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, torch.Tensor):
+            return True
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Pickled):
+            todo.extend([*obj.args, obj.state, *obj.items, *obj.dict_items.values()])
+        elif isinstance(obj, dict):
+            todo.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
+    return False
 
 
 def _first_line(text: str) -> str:

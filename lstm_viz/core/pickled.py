@@ -47,5 +47,38 @@ class Pickled:
                 return d[name]
         return a.get(name, default)
 
+    def state_dict(self, prefix: str = "") -> dict[str, Any]:
+        """The tensors of a pickled module tree by dotted name, as ``module.state_dict()`` would list them
+        (parameters and buffers, then child modules; a module reached twice is listed once, cycles end)."""
+        out: dict[str, Any] = {}
+        seen: set[int] = set()
+        todo = [(prefix, self)]
+        while todo:
+            pre, mod = todo.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            a = mod.attrs
+            for holder in ("_parameters", "_buffers"):
+                d = a.get(holder)
+                if isinstance(d, dict):
+                    out.update((pre + str(k), v) for k, v in d.items() if v is not None and _is_tensor(v))
+            children = a.get("_modules")
+            if isinstance(children, dict):
+                todo.extend((f"{pre}{k}.", v) for k, v in reversed(list(children.items())) if isinstance(v, Pickled))
+        return out
+
     def __repr__(self) -> str:
         return f"<pickled {self.name}, not run>"
+
+
+class PickledGlobal(Pickled):
+    """A reference to a class or function by its dotted name (e.g. a class stored as an attribute), never
+    imported. The reader also uses it for the callable of a REDUCE before it becomes a :class:`Pickled`."""
+
+    def __repr__(self) -> str:
+        return f"<global {self.name}, not imported>"
+
+
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "shape") and hasattr(value, "dtype")
