@@ -228,12 +228,16 @@ class LanguageModel(nn.Module):
             output = self.proj(output)
         return self.decoder(self.drop(output)), output, hidden
 
+    def _model_state(self):
+        return {"state_dict": self.state_dict(), "dictionary": self.dictionary, "is_forward_lm": self.is_forward_lm,
+                "hidden_size": self.hidden_size, "nlayers": self.nlayers, "embedding_size": self.embedding_size,
+                "nout": self.nout, "document_delimiter": self.document_delimiter, "dropout": self.dropout}
+
     def save(self, file):
-        model_state = {"state_dict": self.state_dict(), "dictionary": self.dictionary,
-                       "is_forward_lm": self.is_forward_lm, "hidden_size": self.hidden_size, "nlayers": self.nlayers,
-                       "embedding_size": self.embedding_size, "nout": self.nout,
-                       "document_delimiter": self.document_delimiter, "dropout": self.dropout}
-        torch.save(model_state, str(file), pickle_protocol=4)
+        torch.save(self._model_state(), str(file), pickle_protocol=4)
+
+    def __getstate__(self):  # flair pickles a LanguageModel as its constructor arguments and state_dict
+        return self._model_state()
 
 
 # -- image captioning (a dict of whole encoder / decoder modules, an LSTMCell decoder with attention) ---------------
