@@ -328,3 +328,13 @@ def test_a_pickle_that_refers_to_itself_ends():
     d["self"] = d
     d["net"] = {"inner": d, "lstm": root}
     assert import_checkpoint(d, path="loop.pt").config.hidden_size == 4
+
+
+def test_unnamed_vocab_found_only_when_its_size_is_the_embeddings():
+    model, words = word_model()
+    sd = model.state_dict()
+    m = import_checkpoint({"state_dict": sd, "hyper_parameters": {"alphabet_list": list(words), "other": ["x", "y"]}},
+                          path="m.ckpt")
+    assert m.vocab.tokens == tuple(words) and any("'alphabet_list'" in n for n in m.notes)
+    m = import_checkpoint({"state_dict": sd, "names": list(words[:-1])}, path="m.ckpt")  # 9 strings, 10 rows
+    assert m.vocab is None

@@ -175,6 +175,7 @@ def test_flair_backward_language_model_reads_right_to_left():
     for obj in (to_pickled(ckpt), to_pickled(lm)):  # LanguageModel.save(), and the model inside a pickle
         m = import_checkpoint(obj, path="news-backward.pt")
         assert m.config.reads_backward and any("right to left" in n for n in m.notes)
+        assert "(flair LanguageModel)" in m.layout and m.metadata["document_delimiter"] == "\\n"
 
 
 # -- PyTorch Lightning ------------------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
     if any(g.raw for g in unit.groups):
         notes.append("weights named '*_raw' (weight-dropped, AWD-LSTM style) read as the LSTM's weights")
     return LoadedModel(model=model, vocab=vocab, name=model_name(path) if str(path) else "model",
-                       source=str(path), layout="; ".join([_layout(unit, emb_key, dec), *tree.context]),
+                       source=str(path), layout="; ".join([_layout(unit, emb_key, dec, hints), *tree.context]),
                        metadata=hints, notes=tuple(notes))
 
 
@@ -162,7 +162,7 @@ def _nonlinearity(unit: Unit, tree: Tree, given: str | None) -> str:
     return given or nonlinearity_of(unit.groups[0], tree) or "tanh"
 
 
-def _layout(unit: Unit, emb_key: str | None, dec) -> str:
+def _layout(unit: Unit, emb_key: str | None, dec, hints: dict) -> str:
     g = unit.groups[0]
     if len(unit.groups) > 1:
         layout = f"{len(unit.groups)} nn.LSTM modules {', '.join(repr(x.name) for x in unit.groups)} as one stack"
@@ -171,7 +171,7 @@ def _layout(unit: Unit, emb_key: str | None, dec) -> str:
     else:
         layout = f"nn.LSTM under {g.prefix!r}" if g.prefix else "nn.LSTM at the top level"
     if g.prefix == "rnn." and emb_key == "encoder.weight" and dec is not None and dec.key == "decoder.weight":
-        layout += " (word_language_model)"
+        layout += " (flair LanguageModel)" if "is_forward_lm" in hints else " (word_language_model)"
     parts = [f"embedding {emb_key!r}" if emb_key else "", f"decoder {dec.key!r}" if dec is not None else ""]
     if any(parts):
         layout += " with " + " and ".join(p for p in parts if p)

@@ -114,7 +114,9 @@ def plain_hints(tree: Tree) -> dict[str, Any]:
         for k, v in h.items():
             if not isinstance(k, str) or k in VOCAB_KEYS or k in WRAPPER_KEYS or k in out or k.startswith("_"):
                 continue
-            if isinstance(v, (int, float, str, bool)) and len(str(v)) < 200:
+            if isinstance(v, str) and len(v) < 200:
+                out[k] = v if v.isprintable() else v.encode("unicode_escape").decode("ascii")  # one line: "\\n"
+            elif isinstance(v, (int, float, bool)):
                 out[k] = v
             elif isinstance(v, (list, tuple)) and v and len(v) <= 10_000 and all(
                     isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
