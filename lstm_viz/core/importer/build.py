@@ -117,6 +117,7 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
 
     # -- the model ------------------------------------------------------------------------------------------------
     hints = plain_hints(tree)
+    whole = {"_whole": tree.whole}
     backward = reads_backward(hints)
     if backward:
         notes.append("a backward language model (is_forward_lm False): it reads the text right to left")
@@ -154,7 +155,7 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
     if any(g.raw for g in unit.groups):
         notes.append("weights named '*_raw' (weight-dropped, AWD-LSTM style) read as the LSTM's weights")
     return LoadedModel(model=model, vocab=vocab, name=model_name(path) if str(path) else "model",
-                       source=str(path), layout="; ".join([_layout(unit, emb_key, dec, hints), *tree.context]),
+                       source=str(path), layout="; ".join([_layout(unit, emb_key, dec, hints | whole), *tree.context]),
                        metadata=hints, notes=tuple(notes))
 
 
@@ -171,7 +172,10 @@ def _layout(unit: Unit, emb_key: str | None, dec, hints: dict) -> str:
     else:
         layout = f"nn.LSTM under {g.prefix!r}" if g.prefix else "nn.LSTM at the top level"
     if g.prefix == "rnn." and emb_key == "encoder.weight" and dec is not None and dec.key == "decoder.weight":
-        layout += " (flair LanguageModel)" if "is_forward_lm" in hints else " (word_language_model)"
+        if "is_forward_lm" in hints:
+            layout += " (flair LanguageModel)"
+        elif not hints.get("_whole") or hints["_whole"].endswith(".RNNModel"):
+            layout += " (word_language_model)"
     parts = [f"embedding {emb_key!r}" if emb_key else "", f"decoder {dec.key!r}" if dec is not None else ""]
     if any(parts):
         layout += " with " + " and ".join(p for p in parts if p)

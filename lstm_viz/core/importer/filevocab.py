@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import InputError
 from ..pickled import Pickled
 from ..vocab import Vocab
-from .walk import WRAPPER_KEYS, Tree, as_mapping
+from .walk import Tree, as_mapping
 
 VOCAB_KEYS = ("vocab", "vocabulary", "dictionary", "itos", "idx2word", "idx_to_token", "idx2char", "ix_to_char",
               "int2char", "idx2item", "chars", "tokens", "stoi", "word2idx", "word_to_ix", "token_to_idx",
@@ -112,7 +112,7 @@ def plain_hints(tree: Tree) -> dict[str, Any]:
                 sources.append({f"{n}.{k}": v for k, v in m.items() if isinstance(k, str)})
     for h in sources:
         for k, v in h.items():
-            if not isinstance(k, str) or k in VOCAB_KEYS or k in WRAPPER_KEYS or k in out or k.startswith("_"):
+            if not isinstance(k, str) or k in VOCAB_KEYS or k in out or k.startswith("_"):
                 continue
             if isinstance(v, str) and len(v) < 200:
                 out[k] = v if v.isprintable() else v.encode("unicode_escape").decode("ascii")  # one line: "\\n"
