@@ -109,7 +109,7 @@ def find_decoder(tree: Tree, out: int, near: str, V: int, taken: set[str], notes
         after = [(s, k) for k, v in _candidates(tree) if k != pk and v.shape[1] == pv.shape[0]
                  and (s := score(k, v)) is not None]
         dk = _best(after, tree, "the decoder after the projection", notes)
-        if dk is not None:
+        if dk is not None and _bias_fits(tree, pk) and _bias_fits(tree, dk):
             return _fold(tree, pk, dk)
     direct = [(s, k) for k, v in _candidates(tree) if v.shape[1] == out and (s := score(k, v)) is not None]
     dk = _best(direct, tree, "the decoder", notes)
@@ -118,6 +118,11 @@ def find_decoder(tree: Tree, out: int, near: str, V: int, taken: set[str], notes
     b = _bias(tree, dk)
     w = tree.tensors[dk]
     return Decoder(dk, w, b if b is not None and b.shape[0] == w.shape[0] else None)
+
+
+def _bias_fits(tree: Tree, key: str) -> bool:
+    b = _bias(tree, key)
+    return b is None or b.shape[0] == tree.tensors[key].shape[0]
 
 
 def _fold(tree: Tree, pk: str, dk: str) -> Decoder:

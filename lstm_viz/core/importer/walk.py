@@ -161,7 +161,8 @@ def walk(obj: Any, where: str) -> Tree:
             continue
         m = as_mapping(obj)
         if m is None:
-            raise CheckpointError(f"{where}holds a {type(obj).__name__}, not model weights")
+            what = f"pickled {obj.name} object" if isinstance(obj, Pickled) else type(obj).__name__
+            raise CheckpointError(f"{where}holds a {what}, not model weights")
         direct = {k: v for k, v in m.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
         if direct:
             tree.tensors.update(direct)
@@ -184,8 +185,11 @@ def walk(obj: Any, where: str) -> Tree:
                                                if others else ""))
         obj = m[inner]
     if not tree.tensors:
-        keys = ", ".join(repr(k) for k in list(obj)[:6]) if isinstance(obj, Mapping) else ""
-        raise CheckpointError(f"{where}holds no model weights" + (f" (keys {keys})" if keys else ""))
+        m = as_mapping(obj)
+        keys = ", ".join(repr(k) for k in list(m)[:6]) if m else ""
+        what = (f" (keys {keys})" if keys else " (an empty dict)" if m is not None
+                else f" (a list of {len(obj)} items)" if isinstance(obj, (list, tuple)) else "")
+        raise CheckpointError(f"{where}holds no model weights{what}")
     _strip_prefixes(tree)
     return tree
 
