@@ -338,3 +338,27 @@ def test_unnamed_vocab_found_only_when_its_size_is_the_embeddings():
     assert m.vocab.tokens == tuple(words) and any("'alphabet_list'" in n for n in m.notes)
     m = import_checkpoint({"state_dict": sd, "names": list(words[:-1])}, path="m.ckpt")  # 9 strings, 10 rows
     assert m.vocab is None
+
+
+def test_chains_named_by_a_middle_index_and_a_stack_picked_by_its_name():
+    torch.manual_seed(8)
+    blocks = [nn.LSTM(4, 5), nn.LSTM(5, 5), nn.LSTM(5, 5)]
+    sd = {f"layers.{k}.lstm.{n}": v for k, b in enumerate(blocks) for n, v in b.state_dict().items()}
+    m = import_checkpoint(sd, path="m.pt")
+    assert m.config.num_layers == 3 and m.layout.startswith("3 nn.LSTM modules 'layers.0.lstm'")
+    assert import_checkpoint(sd, path="m.pt", module="layers.lstm").config.num_layers == 3
+    assert import_checkpoint(sd, path="m.pt", module="layers.1.lstm").config.num_layers == 1
+    x = torch.randn(5, 4)
+    tr = trace(m, x.numpy())
+    with torch.no_grad():
+        y = x
+        for k, b in enumerate(blocks):
+            y = b(y)[0]
+            np.testing.assert_allclose(tr.get("hidden", k), y.numpy(), atol=ATOL)
+
+
+def test_a_stack_of_different_sizes_asked_for_by_name_lists_its_layers():
+    model = __import__("layout_models").AwdRNNModel("LSTM", 11, 4, 6, 3, wdrop=0.3, tie_weights=True)
+    with pytest.raises(ModuleChoiceError, match="'rnns' is a stack of LSTMs whose layers differ in size") as err:
+        import_checkpoint(model.state_dict(), path="awd.pt", module="rnns")
+    assert err.value.choices == ("rnns.0", "rnns.1", "rnns.2") and err.value.chain

@@ -11,7 +11,7 @@ from ..model import LoadedModel, LSTMLanguageModel, ModelConfig, model_name
 from ..vocab import Vocab
 from .filevocab import find_vocab, plain_hints, reads_backward
 from .groups import CELL_NAMES, Group, Shape, Unit, check_shape, find_groups, kind_of, nonlinearity_of, units
-from .groups import strip_module_arg
+from .groups import chain_name, strip_module_arg
 from .parts import find_decoder, find_embedding, partial_embeddings, same
 from .walk import STRIPPED_PREFIXES, Tree, walk
 
@@ -192,6 +192,14 @@ def _choose(offered: list[Unit], groups: list[Group], kinds: dict, tree: Tree, m
             found = [Unit([g], [u.shapes[k]], u.chain) for u in offered for k, g in enumerate(u.groups)
                      if len(u.groups) > 1 and want in g.names()]
         if not found:
+            uneven = [u.chain for u in offered if len(u.chain) > 1 and chain_name(u.chain) == want]
+            if uneven:
+                shown = [u for u in offered if u.chain == uneven[0]]
+                raise ModuleChoiceError(
+                    f"{where}{want!r} is a stack of LSTMs whose layers differ in size, which lstm_viz cannot trace "
+                    f"as one model yet: {'; '.join(f'{u.name!r} ({u.describe()})' for u in shown)}; "
+                    "pick one with --module NAME (module= in Python)", tuple(u.name for u in shown),
+                    tuple(u.describe() for u in shown), chain=True)
             other = [g for g in groups if want in g.names()]
             if other:
                 _refuse(other[0], kinds[id(other[0])], tree, where, nonlinearity)

@@ -191,7 +191,7 @@ class Unit:
     def name(self) -> str:
         if len(self.groups) == 1:
             return self.groups[0].name
-        return _chain_base(self.groups[0])[0].rstrip("._") or self.groups[0].name
+        return chain_name(self.groups)
 
     @property
     def first(self) -> bool:  # reads the model's input (not another layer's output)
@@ -226,8 +226,16 @@ class Unit:
 
 
 def _chain_base(g: Group) -> tuple[str, int] | tuple[str, None]:
-    m = re.match(r"^(.*?)(\d+)$", g.name)
-    return (m[1], int(m[2])) if m else (g.name, None)
+    """("rnns.#", 0) for rnns.0, ("lstm#", 1) for lstm1, ("layers.#.lstm", 2) for layers.2.lstm."""
+    m = re.match(r"^(.*?)(\d+)(\D*)$", g.name)
+    return (f"{m[1]}#{m[3]}", int(m[2])) if m else (g.name, None)
+
+
+def chain_name(groups: list[Group]) -> str:
+    """The name --module takes for a whole chain: rnns, lstm, layers.lstm."""
+    base = _chain_base(groups[0])[0]
+    head, _, tail = base.partition("#")
+    return (head.rstrip("._") + ("." + tail.lstrip("._") if tail.strip("._") else "")).strip(".") or groups[0].name
 
 
 def _stackable(shapes: list[Shape]) -> bool:
