@@ -277,3 +277,27 @@ def test_tensor_reaching_past_its_storage_is_refused():
     data = _pickle_with_storage(5)  # 5 floats over a 4-float storage
     with pytest.raises(PickleReadError, match="past the end of its storage"):
         load(data, persistent_load, storage_types)
+
+
+@pytest.mark.parametrize("data, needle", [
+    (b"\x80\x02(.", "malformed stack"),  # a bare MARK is not a value
+    (b"\x80\x02.", "malformed stack"),
+    (b"\x80\x02N(a.", "empty stack"),
+    (b"\x80\x02K\x01", "exhausted before seeing STOP"),
+    (b"\x80\x02" + b"]" * 5000 + b"a" * 4999 + b".", "nested more than"),
+    (b"\x80\x02csubprocess\nPopen\n(X\x02\x00\x00\x00lsNtR.", None),  # TUPLE: a placeholder
+])
+def test_malformed_or_odd_streams(data, needle):
+    if needle is None:
+        obj = load(data)
+        assert isinstance(obj, Pickled) and obj.name == "subprocess.Popen" and obj.args == ("ls", None)
+        return
+    with pytest.raises(PickleReadError, match=needle):
+        load(data)
+
+
+def test_self_containing_list_is_read_as_it_is():
+    a = [1]
+    a.append(a)
+    b = load(pickle.dumps(a, protocol=2))
+    assert b[0] == 1 and b[1] is b

@@ -47,8 +47,16 @@ def read_file(path: str | Path) -> ReadResult:
 
         if looks_like_safetensors(head, path):
             return read_safetensors(path)
+    except CheckpointError:
+        raise
     except PickleReadError as e:
         raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt ({e})") from None
+    except MemoryError:
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt (too large to read)") \
+            from None
+    except Exception as e:  # noqa: BLE001 - zipfile and struct fail in many ways on damaged archives: one line
+        detail = str(e).splitlines()[0][:80] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt ({detail})") from None
     raise CheckpointError(f"{path}: not a PyTorch checkpoint, or truncated or corrupt (unknown file format)")
 
 

@@ -87,7 +87,7 @@ class _Reader:
             for op, arg, pos in pickletools.genops(f):
                 name = op.name
                 if name == "STOP":
-                    if len(stack) != 1:
+                    if len(stack) != 1 or stack[0] is _Mark:
                         raise PickleReadError("the pickle ends with a malformed stack")
                     result = stack[0]
                     _check_nesting(result)
@@ -120,11 +120,11 @@ class _Reader:
         elif name == "MARK":
             stack.append(_Mark)
         elif name == "POP":
-            stack.pop() if stack[-1] is not _Mark else _pop_mark(stack)
+            _pop(stack) if stack and stack[-1] is not _Mark else _pop_mark(stack)
         elif name == "POP_MARK":
             _pop_mark(stack)
         elif name == "DUP":
-            stack.append(stack[-1])
+            stack.append(_top(stack))
         elif name in ("EMPTY_LIST",):
             stack.append([])
         elif name == "EMPTY_DICT":
@@ -158,13 +158,13 @@ class _Reader:
                 raise PickleReadError(f"memo key {arg} used before it was set")
             stack.append(memo[arg])
         elif name == "APPEND":
-            value = stack.pop()
+            value = _pop(stack)
             _extend(_top(stack), [value])
         elif name == "APPENDS":
             items = _pop_mark(stack)
             _extend(_top(stack), items)
         elif name == "SETITEM":
-            value, key = stack.pop(), stack.pop()
+            value, key = _pop(stack), _pop(stack)
             _set_items(_top(stack), [key, value])
         elif name == "SETITEMS":
             items = _pop_mark(stack)
@@ -179,20 +179,20 @@ class _Reader:
             module, _, attr = arg.partition(" ")
             stack.append(self.find_global(module, attr))
         elif name == "STACK_GLOBAL":
-            attr, module = stack.pop(), stack.pop()
+            attr, module = _pop(stack), _pop(stack)
             if not isinstance(module, str) or not isinstance(attr, str):
                 raise PickleReadError("STACK_GLOBAL with names that are not strings")
             stack.append(self.find_global(module, attr))
         elif name in ("EXT1", "EXT2", "EXT4"):
             stack.append(PickledGlobal(f"<extension code {arg}>"))
         elif name == "REDUCE":
-            args, func = stack.pop(), stack.pop()
+            args, func = _pop(stack), _pop(stack)
             stack.append(self.call(func, args))
         elif name == "NEWOBJ":
-            args, cls = stack.pop(), stack.pop()
+            args, cls = _pop(stack), _pop(stack)
             stack.append(self.new_object(cls, args, {}))
         elif name == "NEWOBJ_EX":
-            kwargs, args, cls = stack.pop(), stack.pop(), stack.pop()
+            kwargs, args, cls = _pop(stack), _pop(stack), _pop(stack)
             stack.append(self.new_object(cls, args, kwargs))
         elif name == "INST":
             module, _, attr = arg.partition(" ")
@@ -203,10 +203,10 @@ class _Reader:
                 raise PickleReadError("OBJ without a class")
             stack.append(self.new_object(items[0], tuple(items[1:]), {}))
         elif name == "BUILD":
-            state = stack.pop()
+            state = _pop(stack)
             _build(_top(stack), state)
         elif name in ("PERSID", "BINPERSID"):
-            pid = arg if name == "PERSID" else stack.pop()
+            pid = arg if name == "PERSID" else _pop(stack)
             if self.persistent_load is None:
                 raise PickleReadError("refers to external data (a persistent id) where none is expected")
             stack.append(self.persistent_load(pid))
@@ -266,6 +266,11 @@ def _top(stack: list) -> Any:
     if not stack or stack[-1] is _Mark:
         raise PickleReadError("an opcode needs a value on an empty stack")
     return stack[-1]
+
+
+def _pop(stack: list) -> Any:
+    _top(stack)  # refuses an empty stack and a MARK
+    return stack.pop()
 
 
 def _pop_mark(stack: list) -> list:

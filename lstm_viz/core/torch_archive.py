@@ -23,6 +23,7 @@ import torch
 
 from . import safe_pickle
 from .errors import CheckpointError
+from .pickled import PickledGlobal
 from .safe_pickle import PickleReadError
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # torch.serialization.MAGIC_NUMBER
@@ -30,11 +31,13 @@ PROTOCOL_VERSION = 1001  # torch.serialization.PROTOCOL_VERSION
 _DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data more than this; a larger claim is a lie
 
 
-class _StorageType:
-    """What GLOBAL torch.FloatStorage (and friends) stands for: a dtype, nothing importable."""
+class _StorageType(PickledGlobal):
+    """What GLOBAL torch.FloatStorage (and friends) stands for: a dtype, nothing importable. Left anywhere else
+    in the data it is just a reference by name."""
 
     def __init__(self, name: str, dtype: torch.dtype):
-        self.name, self.dtype = name, dtype
+        super().__init__(name)
+        self.dtype = dtype
 
 
 def storage_types(dotted: str) -> _StorageType | None:
@@ -43,9 +46,9 @@ def storage_types(dotted: str) -> _StorageType | None:
     if module not in ("torch", "torch.cuda") or not name.endswith("Storage"):
         return None
     if name == "UntypedStorage":
-        return _StorageType(name, torch.uint8)
+        return _StorageType(dotted, torch.uint8)
     dtype = {v: k for k, v in torch.storage._dtype_to_storage_type_map().items()}.get(name)
-    return _StorageType(name, dtype) if dtype is not None else None
+    return _StorageType(dotted, dtype) if dtype is not None else None
 
 
 def _typed(untyped: torch.UntypedStorage, dtype: torch.dtype) -> torch.storage.TypedStorage:
