@@ -37,8 +37,25 @@ def test_vocab_files(tmp_path, content, tokens):
     assert Vocab.load(tmp_path / "v").tokens == tokens
 
 
+@pytest.mark.parametrize("content, tokens", [
+    (json.dumps({"<pad>": 0, "a": 2, "man": 1, "<unk>": 3}), ("<pad>", "man", "a", "<unk>")),  # WORDMAP.json
+    (json.dumps({"the": 1, "cat": 0}), ("cat", "the")),  # word_to_ix
+    (json.dumps({"1": "b", "0": "a", "2": "\n"}), ("a", "b", "\n")),  # itos saved as JSON
+])
+def test_vocab_files_token_to_id_and_id_to_token(tmp_path, content, tokens):
+    (tmp_path / "v.json").write_text(content)
+    assert Vocab.load(tmp_path / "v.json").tokens == tokens
+
+
+def test_vocab_mapping_with_bytes_keys_as_flair_stores_it():
+    v = Vocab.from_mapping({b"<unk>": 0, "é".encode(): 1, b"a": 2})
+    assert v.tokens == ("<unk>", "é", "a") and v.level == "char" and v.unk == "<unk>"
+
+
 @pytest.mark.parametrize("raw, problem", [(b"", "empty"), (b"\xff\xfe", "not UTF-8"), (b"[1, 2", "not valid JSON"),
-                                          (b"a\na\n", "duplicate")])
+                                          (b"a\na\n", "duplicate"), (b'{"a": 0, "b": 2}', "id 1 is missing"),
+                                          (b'{"a": 0, "b": 0}', "repeated"), (b'{"a": "b"}', "neither"),
+                                          (b"[1, 2]", "list of tokens")])
 def test_bad_vocab_files(tmp_path, raw, problem):
     (tmp_path / "v").write_bytes(raw)
     with pytest.raises(InputError, match=problem):

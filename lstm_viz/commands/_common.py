@@ -4,17 +4,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lstm_viz.core.errors import InputError
+from lstm_viz.core.errors import InputError, UnsupportedCellError
 from lstm_viz.core.textfile import read_text_file
 
 
 def add_model_arguments(p: argparse.ArgumentParser, optional_checkpoint: bool = True) -> None:
     p.add_argument("checkpoint", nargs="?" if optional_checkpoint else None, metavar="CHECKPOINT",
                    help="a checkpoint file" + (" (default: the bundled demo model)" if optional_checkpoint else ""))
-    p.add_argument("--vocab", metavar="FILE", help="vocab for a checkpoint that has none: a JSON list of tokens "
-                   "or one token per line")
-    p.add_argument("--module", metavar="PREFIX", help="which LSTM to use when the file holds several "
-                   "(e.g. lstm1)")
+    p.add_argument("--vocab", metavar="FILE", help="vocab for a checkpoint that has none: a JSON list of tokens, "
+                   "a JSON object token -> id (or id -> token), or one token per line")
+    p.add_argument("--module", metavar="NAME", help="which LSTM to use when the file holds several, as the "
+                   "model names it (e.g. lstm1, rnns.0); a stack of separate LSTMs by its common name (rnns)")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu"), help="a plain RNN's nonlinearity, which its "
+                   "state_dict does not store (default: read from a whole pickled model, else tanh)")
     p.add_argument("--trust", action="store_true", help="allow a whole pickled model: unpickling can run code, "
                    "so only for files you trust")
 
@@ -29,6 +31,7 @@ def add_text_arguments(p: argparse.ArgumentParser, inputs: bool = False) -> None
 
 
 def load_model_from_args(args):
+    from lstm_viz.core.importer import unsupported_message
     from lstm_viz.core.loading import load_model
     from lstm_viz.resources import DEMO_MODEL
 
@@ -38,7 +41,18 @@ def load_model_from_args(args):
             raise InputError(f"no checkpoint given and the bundled demo model ({DEMO_MODEL.parent.name}/"
                              f"{DEMO_MODEL.name}) is missing: name a checkpoint file")
         path = DEMO_MODEL
-    return load_model(path, vocab=args.vocab, module=args.module, trust=args.trust)
+    nonlinearity = getattr(args, "nonlinearity", None)
+    try:
+        loaded = load_model(path, vocab=args.vocab, module=args.module, trust=args.trust)
+    except UnsupportedCellError as e:
+        if nonlinearity and e.cell == "rnn":  # name the nonlinearity the user gave, not the assumed one
+            raise UnsupportedCellError(unsupported_message(e.cell, e.module, nonlinearity, f"{path}: "),
+                                       e.cell, e.module, nonlinearity) from None
+        raise
+    if nonlinearity and loaded.config.cell != "rnn":
+        raise InputError(f"{path}: --nonlinearity applies to plain RNNs (nn.RNN); this file holds an "
+                         f"{loaded.config.cell.upper()}")
+    return loaded
 
 
 def read_input(args, default_text: bool = True):

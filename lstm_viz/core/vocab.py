@@ -68,8 +68,31 @@ class Vocab:
         return cls(tuple(tokens), level=level, unk=unk)
 
     @classmethod
+    def from_mapping(cls, mapping, level: str | None = None) -> "Vocab":
+        """A vocab from ``{token: id}`` (``word_to_ix``, ``stoi``, a captioning ``WORDMAP.json``) or ``{id: token}``
+        (``itos``; JSON spells the ids as strings). Bytes tokens (flair's ``item2idx``) are read as UTF-8.
+        The ids must be exactly 0 .. N-1; InputError otherwise."""
+        items = [(_as_token(k), v) for k, v in mapping.items()]
+        if not items:
+            raise InputError("the vocab mapping is empty")
+        if all(isinstance(t, str) and _is_id(i) for t, i in items):
+            pairs = [(int(i), t) for t, i in items]  # token -> id
+        elif all(_is_id(k) and isinstance(_as_token(v), str) for k, v in mapping.items()):
+            pairs = [(int(k), _as_token(v)) for k, v in mapping.items()]  # id -> token
+        else:
+            raise InputError("the vocab mapping is neither token -> id nor id -> token")
+        ids = sorted(i for i, _ in pairs)
+        if ids != list(range(len(pairs))):
+            repeated = sorted(i for i in set(ids) if ids.count(i) > 1)
+            missing = sorted(set(range(len(pairs))) - set(ids))
+            what = f"id {repeated[0]} is repeated" if repeated else f"id {missing[0]} is missing"
+            raise InputError(f"the vocab's ids are not 0 .. {len(pairs) - 1} ({what})")
+        return cls.from_tokens([t for _, t in sorted(pairs)], level)
+
+    @classmethod
     def load(cls, path: str | Path) -> "Vocab":
-        """A JSON list of tokens, a JSON object ``{"tokens": [...], "level": ...}``, or one token per line."""
+        """A JSON list of tokens, a JSON object ``{"tokens": [...], "level": ...}``, a JSON object token -> id or
+        id -> token, or one token per line."""
         try:
             return cls._load(Path(path))
         except InputError as e:
@@ -94,11 +117,13 @@ class Vocab:
                 obj = json.loads(stripped)
             except json.JSONDecodeError as e:
                 raise InputError(f"{path}: vocab file is not valid JSON ({e.msg}, line {e.lineno})") from None
+            if isinstance(obj, dict) and isinstance(obj.get("tokens"), list):
+                return cls.from_tokens(obj["tokens"], obj.get("level"))
             if isinstance(obj, dict):
-                return cls.from_tokens(obj.get("tokens", []), obj.get("level"))
-            if isinstance(obj, list):
+                return cls.from_mapping(obj)
+            if isinstance(obj, list) and all(isinstance(t, str) for t in obj):
                 return cls.from_tokens(obj)
-            raise InputError(f"{path}: vocab JSON must be a list of tokens")
+            raise InputError(f"{path}: vocab JSON must be a list of tokens or a token -> id object")
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -148,6 +173,23 @@ class Vocab:
 
     def decode(self, ids) -> list[str]:
         return [self.tokens[int(i)] for i in ids]
+
+
+def _as_token(x):
+    if isinstance(x, bytes):
+        try:
+            return x.decode("utf-8")
+        except UnicodeDecodeError:
+            return x.decode("latin-1")  # flair stores characters as UTF-8 bytes; never fails for any byte
+    return x
+
+
+def _is_id(x) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, int):
+        return x >= 0
+    return isinstance(x, str) and x.isdigit() and x.isascii()
 
 
 def display_token(token: str) -> str:

@@ -1,0 +1,54 @@
+"""The CLI on other projects' layouts: choosing a module, --nonlinearity, vocab files as token -> id maps."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from layout_models import AwdRNNModel, WordRNNModel
+from lstm_viz.cli import main
+
+WORDS = ["<unk>", "<eos>", "the", "cat", "sat", "on", "a", "mat", "dog", "ran", "far"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("layouts")
+    torch.manual_seed(0)
+    torch.save(AwdRNNModel("LSTM", len(WORDS), 4, 6, 3, wdrop=0.3, tie_weights=True).state_dict(), d / "awd.pt")
+    torch.save(WordRNNModel("RNN_RELU", len(WORDS), 5, 5, 1, dropout=0.0).state_dict(), d / "rnn.pt")
+    torch.save(WordRNNModel("LSTM", len(WORDS), 5, 5, 1, dropout=0.0).eval().state_dict(), d / "lstm.pt")
+    (d / "wordmap.json").write_text(json.dumps({w: i for i, w in enumerate(WORDS)}))
+    return d
+
+
+def test_info_lists_the_layers_of_a_stack_of_different_sizes(files, capsys):
+    assert main(["info", str(files / "awd.pt")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "holds 3 LSTMs (one stack whose layers differ in size); pick one with --module NAME:" in err[0]
+    assert [ln.split()[0] for ln in err[1:]] == ["rnns.0", "rnns.1", "rnns.2"]
+    assert "6 -> 4 units" in err[3]
+    assert main(["info", str(files / "awd.pt"), "--module", "rnns.2"]) == 0
+    out = capsys.readouterr().out
+    assert "input: vectors (6 per step)" in out and "decoder: yes" in out
+
+
+@pytest.mark.parametrize("flag, needle", [([], "nn.RNN, tanh unless --nonlinearity relu"),
+                                          (["--nonlinearity", "relu"], "nn.RNN, relu)")])
+def test_plain_rnn_is_named_with_its_nonlinearity(files, capsys, flag, needle):
+    assert main(["info", str(files / "rnn.pt"), *flag]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "not supported yet" in err[0]
+
+
+def test_nonlinearity_on_an_lstm_is_an_error(files, capsys):
+    assert main(["info", str(files / "lstm.pt"), "--nonlinearity", "relu"]) == 2
+    assert "--nonlinearity applies to plain RNNs" in capsys.readouterr().err
+
+
+def test_trace_with_a_token_to_id_vocab_file(files, tmp_path, capsys):
+    out = tmp_path / "t.npz"
+    assert main(["trace", str(files / "lstm.pt"), "--vocab", str(files / "wordmap.json"), "--text", "the cat sat",
+                 "-o", str(out)]) == 0
+    with np.load(out) as z:
+        assert list(z["tokens"]) == ["the", "cat", "sat"] and list(z["token_ids"]) == [2, 3, 4]
