@@ -10,7 +10,7 @@ from lstm_viz.core.cells import CELLS
 from lstm_viz.core.checkpoint import save_checkpoint
 from lstm_viz.core.errors import CheckpointError, InputError
 from lstm_viz.core.loading import load_model
-from lstm_viz.core.model import LoadedModel, LSTMLanguageModel, ModelConfig, RNNLanguageModel
+from lstm_viz.core.model import LSTMLanguageModel, ModelConfig, RNNLanguageModel
 from lstm_viz.core.trace import Trace, trace
 from lstm_viz.core.train import TrainConfig, run_to_end, train
 from lstm_viz.core.corpora import load_corpus

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .cells import LSTM_QUANTITIES, cell_of, direction_module, units_of, zero_state
+from .cell_compute import cell_of, direction_module, units_of, zero_state
+from .cells import LSTM_QUANTITIES
 from .stats import RunningStats, UnitStats
 
 GATES = LSTM_QUANTITIES[:4]  # the LSTM's, in PyTorch's weight order i, f, g, o (kept for older callers)

@@ -15,7 +15,7 @@ from typing import Generator, Mapping
 import numpy as np
 import torch
 
-from .cells import cell_of, units_of
+from .cell_compute import cell_of, units_of
 from .errors import InputError
 from .gates import iter_states
 from .model import LoadedModel
