@@ -10,7 +10,7 @@ from lstm_viz.core.cells import CELLS
 from lstm_viz.core.checkpoint import save_checkpoint
 from lstm_viz.core.errors import CheckpointError, InputError
 from lstm_viz.core.loading import load_model
-from lstm_viz.core.model import LSTMLanguageModel, ModelConfig, RNNLanguageModel
+from lstm_viz.core.model import LoadedModel, LSTMLanguageModel, ModelConfig, RNNLanguageModel
 from lstm_viz.core.trace import Trace, trace
 from lstm_viz.core.train import TrainConfig, run_to_end, train
 from lstm_viz.core.corpora import load_corpus
@@ -112,3 +112,18 @@ def test_the_cli_trains_a_gru(tmp_path, capsys):
     with pytest.raises(SystemExit):  # argparse names the choices
         main(["train", "--corpus", "quotes", "--cell", "lstm2", "-o", str(out)])
     assert "invalid choice: 'lstm2'" in capsys.readouterr().err
+
+
+def test_a_gru_trace_exports_as_csv_and_as_a_cut_npz(tmp_path):
+    from lstm_viz.core import export_data as ed
+
+    model, vocab = model_of("gru")
+    tr = trace(LoadedModel(model=model, vocab=vocab, name="g"), "the cat sat")
+    ed.write_csv(tr, tmp_path / "r.csv", "reset_gate", layer=1, reverse=True, units="0,2")
+    rows = (tmp_path / "r.csv").read_text().splitlines()
+    assert rows[0] == "t,token,unit_0,unit_2" and float(rows[1].split(",")[2]) == pytest.approx(
+        float(tr["reset_gate_l1_reverse"][0, 0]), abs=1e-8)
+    ed.write_npz(tr, tmp_path / "cut.npz", units="1,3", time_range="2:6")
+    back = Trace.load_npz(tmp_path / "cut.npz")
+    assert back.cell.name == "gru" and back["update_gate_l0"].shape == (4, 2)
+    np.testing.assert_array_equal(back["new_gate_l1_reverse"], tr["new_gate_l1_reverse"][2:6][:, [1, 3]])
