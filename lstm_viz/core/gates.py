@@ -11,7 +11,7 @@ of the chunk follows from one batched product, in the cell type's ``chunk`` func
 Only elementwise recurrences (c_t = f_t * c_{t-1} + i_t * g_t) stay sequential. Each chunk starts from the
 module's own state at the chunk boundary, so rounding cannot build up across a long text. The backward
 direction is the forward recipe applied to the reversed sequence, as PyTorch does it. Per-unit statistics of
-every quantity are accumulated in the same pass.
+every quantity can be accumulated in the same pass (``stats=True``, for traces that do not keep the arrays).
 """
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ State = tuple  # (h,) or (h, c) of one layer and direction, each (units,) in the
 
 class DirectionStates:
     """Everything one direction of one layer computed, in text order: ``arrays[q]`` (T, units) float32 per
-    quantity (also as attributes: ``s.forget_gate``), ``stats[q]`` their per-unit statistics, ``final`` the
+    quantity (also as attributes: ``s.forget_gate``), ``stats[q]`` their per-unit statistics (when asked for),
+    ``final`` the
     state after the direction's last step, and ``keyframes``: (t, state before step t) at every chunk start,
     t counted in the direction's own reading order (a backward direction reads step 0 at the text's end)."""
 
@@ -51,10 +52,10 @@ class DirectionStates:
         raise AttributeError(name)
 
 
-def _chunk_job(cell, single, x, state0, h, out, stats: dict[str, RunningStats]) -> None:
+def _chunk_job(cell, single, x, state0, h, out, acc: dict[str, RunningStats]) -> None:
     with torch.no_grad():  # grad mode is per thread
         cell.chunk(single, x, state0, h, out)
-    for q, rs in stats.items():
+    for q, rs in acc.items():
         rs.add(out[q].numpy())
 
 
@@ -68,13 +69,15 @@ def _forward(single: nn.Module, x: torch.Tensor, state0: State) -> tuple[torch.T
 
 
 def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bool = False,
-                state: Sequence[Sequence[State]] | None = None
+                state: Sequence[Sequence[State]] | None = None, stats: bool = False
                 ) -> Generator[float, None, list[list[DirectionStates]]]:
     """Yield progress in [0, 1] after every chunk; return states[layer][direction] (``yield from`` it).
 
     rnn: nn.LSTM / nn.GRU / nn.RNN or one of lstm_viz.core.variants. x: (T, input_size) inputs of the first
     layer, any float dtype (run in the module's dtype). state: initial state per [layer][direction], each
-    (h0,) or (h0, c0) of shape (units,); None for zeros. Close the generator to cancel: work stops at the next
+    (h0,) or (h0, c0) of shape (units,); None for zeros. stats: accumulate per-unit statistics of every
+    quantity chunk by chunk (DirectionStates.stats; a few percent more time, so off unless asked).
+    Close the generator to cancel: work stops at the next
     chunk, and the helper thread is joined before ``close()`` returns.
 
     By default each chunk's gates (one GEMM, elementwise work) are computed right after its forward.
@@ -101,7 +104,7 @@ def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bo
                 xs = layer_input.flip(0) if d else layer_input  # (T, in), in this direction's time order
                 arrays = {q: np.empty((T, units_of(rnn, q)), np.float32) for q in cell.quantities}  # (T, units)
                 bufs = {q: torch.from_numpy(a) for q, a in arrays.items()}
-                stats = {q: RunningStats(a.shape[1]) for q, a in arrays.items()}
+                acc = {q: RunningStats(a.shape[1]) for q, a in arrays.items()} if stats else {}
                 h_all = torch.empty(T, units_of(rnn, "hidden"), dtype=dtype)  # (T, Hout)
                 st = tuple(s.to(dtype) for s in state[layer][d]) if state is not None else zero_state(rnn, dtype)
                 keyframes = []
@@ -111,7 +114,7 @@ def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bo
                     with torch.no_grad():
                         h, st_next = _forward(single, xs[s:e], st)  # (K, Hout)
                     h_all[s:e] = h
-                    args = (cell, single, xs[s:e], st, h, {q: b[s:e] for q, b in bufs.items()}, stats)
+                    args = (cell, single, xs[s:e], st, h, {q: b[s:e] for q, b in bufs.items()}, acc)
                     if pool is None:  # in this thread, right after the chunk's forward
                         fut: Future = Future()
                         _chunk_job(*args)
@@ -126,7 +129,7 @@ def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bo
                     jobs = [j for j in jobs if j not in finished]
                     done += 1 + len(finished)
                     yield min(done / total, 1.0)
-                per_dir.append((arrays, stats, st, keyframes))
+                per_dir.append((arrays, acc, st, keyframes))
                 outputs.append(h_all.flip(0) if d else h_all)  # text order
             results.append(per_dir)
             layer_input = torch.cat(outputs, dim=1)  # (T, D*Hout): what the next layer reads
@@ -140,10 +143,10 @@ def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bo
     states = []
     for per_dir in results:
         out = []
-        for d, (arrays, stats, final, keyframes) in enumerate(per_dir):
+        for d, (arrays, acc, final, keyframes) in enumerate(per_dir):
             if d:  # back to text order
                 arrays = {q: np.ascontiguousarray(a[::-1]) for q, a in arrays.items()}
-            out.append(DirectionStates(arrays, {q: rs.result() for q, rs in stats.items()}, final, keyframes))
+            out.append(DirectionStates(arrays, {q: rs.result() for q, rs in acc.items()}, final, keyframes))
         states.append(out)
     return states
 

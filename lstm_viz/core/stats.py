@@ -36,17 +36,37 @@ class RunningStats:
         self.m2 = np.zeros(units)
         self.lo = np.full(units, np.inf)
         self.hi = np.full(units, -np.inf)
+        self._scratch: np.ndarray | None = None  # reused buffer for the centred chunk
 
     def add(self, chunk: np.ndarray) -> None:
-        a = np.asarray(chunk, dtype=np.float64)  # (K, units)
+        a = np.asarray(chunk)  # (K, units)
+        if len(a) == 0:
+            return
+        total = a.sum(axis=0, dtype=np.float64)  # (units,)
+        if not np.isfinite(total).all():  # NaN or infinity somewhere: the careful path
+            self._add_masked(a)
+            return
+        n_b = float(len(a))
+        mean_b = total / n_b  # (units,)
+        if self._scratch is None or self._scratch.size < a.size or self._scratch.dtype != a.dtype:
+            self._scratch = np.empty(a.size, a.dtype)
+        d = np.subtract(a, mean_b.astype(a.dtype), out=self._scratch[:a.size].reshape(a.shape))  # (K, units), centred
+        np.square(d, out=d)
+        m2_b = d.sum(axis=0, dtype=np.float64)  # (units,)
+        self._merge(np.full_like(total, n_b), mean_b, m2_b, a.min(axis=0), a.max(axis=0))
+
+    def _add_masked(self, a: np.ndarray) -> None:
+        a = np.asarray(a, dtype=np.float64)  # (K, units)
         ok = np.isfinite(a)
         n_b = ok.sum(axis=0).astype(np.float64)  # (units,)
-        if not n_b.any():
-            return
         z = np.where(ok, a, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_b = np.where(n_b > 0, z.sum(axis=0) / n_b, 0.0)  # (units,)
         m2_b = (np.where(ok, a - mean_b, 0.0) ** 2).sum(axis=0)  # (units,)
+        self._merge(n_b, mean_b, m2_b, np.where(ok, a, np.inf).min(axis=0), np.where(ok, a, -np.inf).max(axis=0))
+
+    def _merge(self, n_b, mean_b, m2_b, lo, hi) -> None:
+        """Chan et al.'s update: combine this chunk's count, mean and squared deviations with the totals."""
         n = self.n + n_b
         delta = mean_b - self.mean
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -54,8 +74,8 @@ class RunningStats:
         self.mean = self.mean + delta * w
         self.m2 = self.m2 + m2_b + delta ** 2 * self.n * w
         self.n = n
-        self.lo = np.minimum(self.lo, np.where(ok, a, np.inf).min(axis=0))
-        self.hi = np.maximum(self.hi, np.where(ok, a, -np.inf).max(axis=0))
+        self.lo = np.minimum(self.lo, lo)
+        self.hi = np.maximum(self.hi, hi)
 
     def result(self) -> UnitStats:
         empty = self.n == 0

@@ -125,12 +125,10 @@ def iter_trace(loaded: LoadedModel, x, chunk: int | None = None, state=None) -> 
         return np.ascontiguousarray(a[::-1]) if backward else a
 
     arrays: dict[str, np.ndarray] = {}
-    stats = {}
     for layer, per_dir in enumerate(states):
         for d, st in enumerate(per_dir):
             for q, a in st.arrays.items():
                 arrays[key(q, layer, bool(d))] = text_order(a)
-                stats[key(q, layer, bool(d))] = st.stats[q]
     probs = loss = None
     if model.decoder is not None and ids is not None:
         with torch.no_grad():
@@ -153,8 +151,7 @@ def iter_trace(loaded: LoadedModel, x, chunk: int | None = None, state=None) -> 
     return Trace(tokens=tokens, token_ids=None if ids is None else ids.numpy().copy(), arrays=arrays,
                  num_layers=len(states), bidirectional=len(states[0]) == 2, probs=probs, loss=loss,
                  vocab_tokens=loaded.vocab.tokens if loaded.vocab is not None else None, unknown=unknown,
-                 model_name=loaded.name, metadata=metadata, cell=cell_of(model.rnn), reads_backward=backward,
-                 unit_stats=stats)
+                 model_name=loaded.name, metadata=metadata, cell=cell_of(model.rnn), reads_backward=backward)
 
 
 def trace(loaded: LoadedModel, x, chunk: int | None = None, state=None) -> Trace:
