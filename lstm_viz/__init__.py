@@ -1,21 +1,27 @@
-"""lstm_viz: see what an LSTM does inside.
+"""lstm_viz: see what an LSTM (or a GRU, RNN, peephole or coupled-gate LSTM) does inside.
 
     import lstm_viz
     model = lstm_viz.load_model("model.pt")          # ours, or a state_dict of nn.LSTM / nn.LSTMCell
     tr = lstm_viz.trace(model, "Hello, world")        # also token ids (T,) or input vectors (T, input_size)
     tr["forget_gate_l0"]                              # (T, units) float32
+    tr.window("cell", 0, False, 0, 5)                 # any quantity of tr.quantities, steps 0..4
     tr.save_npz("trace.npz")
 
 The names are imported lazily so that ``import lstm_viz`` (and the GUI's first paint) does not wait for torch.
 """
 __version__ = "0.1.0"
-__all__ = ["load_model", "trace", "iter_trace", "Trace", "LoadedModel", "Vocab", "LstmVizError"]
+__all__ = ["load_model", "trace", "iter_trace", "Trace", "TraceBase", "LoadedModel", "Vocab", "LstmVizError",
+           "CELLS", "CellType", "cell_type"]
 
 _WHERE = {
     "load_model": "lstm_viz.core.loading",
     "trace": "lstm_viz.core.trace",
     "iter_trace": "lstm_viz.core.trace",
     "Trace": "lstm_viz.core.trace",
+    "TraceBase": "lstm_viz.core.trace",
+    "CELLS": "lstm_viz.core.cells",
+    "CellType": "lstm_viz.core.cells",
+    "cell_type": "lstm_viz.core.cells",
     "LoadedModel": "lstm_viz.core.model",
     "Vocab": "lstm_viz.core.vocab",
     "LstmVizError": "lstm_viz.core.errors",

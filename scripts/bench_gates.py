@@ -1,12 +1,12 @@
-"""How much does exact gate extraction cost next to a plain nn.LSTM forward of the same input?
+"""How much does exact gate extraction cost next to a plain forward of the same input (nn.LSTM, nn.GRU)?
 
     python scripts/bench_gates.py [--tokens 20000] [--hidden 512] [--layers 2] [--input 64] [--repeats 3]
-                                  [--threads N] [--naive-tokens N]
+                                  [--threads N] [--naive-tokens N] [--cells lstm,gru]
 
 Everything is measured in one run, so the ratios hold on a busy machine even when the absolute times do not.
 The forward and the extraction are interleaved and each is reported as the best of --repeats runs.
 Goal (issue 2): extraction <= 1.5x the plain forward on a 2-layer, 512-unit LSTM over 20,000 tokens.
-A naive per-step Python loop of matmuls is timed once for reference.
+A naive per-step Python loop of matmuls is timed once for reference (LSTM only).
 """
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ import time
 import torch
 from torch import nn
 
-from lstm_viz.core.gates import CHUNK, iter_lstm_states
+from lstm_viz.core.cells import cell_type
+from lstm_viz.core.gates import CHUNK, iter_states
 
 
-def extract(lstm, x, overlap=False):
-    gen = iter_lstm_states(lstm, x, overlap=overlap)
+def extract(rnn, x, overlap=False):
+    gen = iter_states(rnn, x, overlap=overlap)
     while True:
         try:
             next(gen)
@@ -29,7 +30,7 @@ def extract(lstm, x, overlap=False):
 
 
 def chunked_forward(lstm, x):
-    """nn.LSTM over the same input in CHUNK-step pieces, carrying the state (what the extraction runs)."""
+    """The module over the same input in CHUNK-step pieces, carrying the state (what the extraction runs)."""
     state = None
     for s in range(0, len(x), CHUNK):
         _, state = lstm(x[s:s + CHUNK], state)
@@ -59,6 +60,38 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - t0
 
 
+def bench(a, name: str) -> None:
+    torch.manual_seed(0)
+    rnn = cell_type(name).build(a.input, a.hidden, num_layers=a.layers).eval()
+    kind = type(rnn).__name__
+    x = torch.randn(a.tokens, a.input)
+    print(f"{a.layers}-layer {kind}, {a.hidden} units, input {a.input}, {a.tokens} tokens, "
+          f"{torch.get_num_threads()} torch threads{', overlap' if a.overlap else ''}", flush=True)
+    fwd, ext, chk = [], [], []
+    with torch.no_grad():
+        rnn(x[:256])  # warm up
+        extract(rnn, x[:256])
+        for r in range(a.repeats):
+            fwd.append(timed(rnn, x))
+            ext.append(timed(extract, rnn, x, a.overlap))
+            chk.append(timed(chunked_forward, rnn, x))
+            print(f"  run {r + 1}: {kind} forward {fwd[-1]:.3f} s, extraction {ext[-1]:.3f} s, "
+                  f"ratio {ext[-1] / fwd[-1]:.2f}x; forward in {CHUNK}-step chunks {chk[-1]:.3f} s", flush=True)
+        if name == "lstm" and a.naive_tokens != 0:
+            n = a.naive_tokens or a.tokens
+            slow = timed(naive, rnn, x[:n]) * a.tokens / n
+    best_f, best_e = min(fwd), min(ext)
+    print(f"{kind} forward:   {best_f:.3f} s (best of {a.repeats})")
+    print(f"gate extraction:   {best_e:.3f} s (best of {a.repeats})")
+    print(f"ratio:             {best_e / best_f:.2f}x (goal <= 1.5x); median of per-run ratios "
+          f"{sorted(e / f for e, f in zip(ext, fwd))[len(ext) // 2]:.2f}x")
+    print(f"chunked forward:   {min(chk):.3f} s (best of {a.repeats}); extraction / chunked forward "
+          f"{best_e / min(chk):.2f}x")
+    if name == "lstm" and a.naive_tokens != 0:
+        print(f"naive step loop:   {slow:.3f} s{'' if n == a.tokens else f' (scaled from {n} tokens)'}, "
+              f"{slow / best_f:.1f}x the forward")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tokens", type=int, default=20000)
@@ -70,36 +103,15 @@ def main() -> None:
                    "busy machine the multi-threaded forward can slow down several-fold: compare with --threads 1")
     p.add_argument("--overlap", action="store_true", help="compute each chunk's gates on a helper thread "
                    "while the next chunk's forward runs (slower on 2 cores)")
-    p.add_argument("--naive-tokens", type=int, default=None, help="tokens for the naive loop (default: all)")
+    p.add_argument("--naive-tokens", type=int, default=None, help="tokens for the naive LSTM loop (default: "
+                   "all; 0 skips it)")
+    p.add_argument("--cells", default="lstm,gru", help="cell types with a fused torch module to measure "
+                   "(lstm, gru, rnn; default lstm,gru)")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    lstm = nn.LSTM(a.input, a.hidden, num_layers=a.layers).eval()
-    x = torch.randn(a.tokens, a.input)
-    print(f"{a.layers}-layer LSTM, {a.hidden} units, input {a.input}, {a.tokens} tokens, "
-          f"{torch.get_num_threads()} torch threads{', overlap' if a.overlap else ''}")
-    fwd, ext, chk = [], [], []
-    with torch.no_grad():
-        lstm(x[:256])  # warm up
-        extract(lstm, x[:256])
-        for r in range(a.repeats):
-            fwd.append(timed(lstm, x))
-            ext.append(timed(extract, lstm, x, a.overlap))
-            chk.append(timed(chunked_forward, lstm, x))
-            print(f"  run {r + 1}: nn.LSTM forward {fwd[-1]:.3f} s, extraction {ext[-1]:.3f} s, "
-                  f"ratio {ext[-1] / fwd[-1]:.2f}x; forward in {CHUNK}-step chunks {chk[-1]:.3f} s", flush=True)
-        n = a.naive_tokens or a.tokens
-        slow = timed(naive, lstm, x[:n]) * a.tokens / n
-    best_f, best_e = min(fwd), min(ext)
-    print(f"nn.LSTM forward:   {best_f:.3f} s (best of {a.repeats})")
-    print(f"gate extraction:   {best_e:.3f} s (best of {a.repeats})")
-    print(f"ratio:             {best_e / best_f:.2f}x (goal <= 1.5x); median of per-run ratios "
-          f"{sorted(e / f for e, f in zip(ext, fwd))[len(ext) // 2]:.2f}x")
-    print(f"chunked forward:   {min(chk):.3f} s (best of {a.repeats}); extraction / chunked forward "
-          f"{best_e / min(chk):.2f}x")
-    print(f"naive step loop:   {slow:.3f} s{'' if n == a.tokens else f' (scaled from {n} tokens)'}, "
-          f"{slow / best_f:.1f}x the forward")
+    for name in a.cells.split(","):
+        bench(a, name.strip())
 
 
 if __name__ == "__main__":

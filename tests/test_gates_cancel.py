@@ -31,13 +31,13 @@ def test_progress_rises_to_one_and_no_thread_is_left():
 
 def test_close_cancels_queued_work_and_joins_the_thread(monkeypatch):
     calls = []
-    real = gates._gates_and_cells
+    real = gates._chunk_job
 
     def counting(*args):
         calls.append(1)
         real(*args)
 
-    monkeypatch.setattr(gates, "_gates_and_cells", counting)
+    monkeypatch.setattr(gates, "_chunk_job", counting)
     lstm = nn.LSTM(3, 4).eval()
     gen = iter_lstm_states(lstm, torch.randn(400, 3), chunk=4, overlap=True)  # 100 chunks
     for _ in range(3):
@@ -56,7 +56,7 @@ def test_a_failing_job_reaches_the_caller(monkeypatch):
     def broken(*args):
         raise FloatingPointError("boom")
 
-    monkeypatch.setattr(gates, "_gates_and_cells", broken)
+    monkeypatch.setattr(gates, "_chunk_job", broken)
     gen = iter_lstm_states(nn.LSTM(2, 3).eval(), torch.randn(30, 2), chunk=5)
     with pytest.raises(FloatingPointError, match="boom"):
         for _ in gen:

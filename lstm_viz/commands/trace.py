@@ -1,4 +1,7 @@
-"""lstm-viz trace: every gate, cell and hidden state of a text, saved as NPZ."""
+"""lstm-viz trace: every gate and state of a text (whatever the model's cell type), saved as NPZ.
+
+``--initial-state FILE.npz`` starts from a given state instead of zeros: keys ``h0_l{k}`` (and ``c0_l{k}`` for
+LSTM-like cells), ``_reverse`` for the backward direction, each of shape (units,)."""
 from __future__ import annotations
 
 import sys
@@ -13,6 +16,8 @@ def add_arguments(p) -> None:
     add_model_arguments(p)
     add_text_arguments(p, inputs=True)
     p.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="where to write the trace")
+    p.add_argument("--initial-state", metavar="FILE.npz", help="the state before the first step instead of "
+                   "zeros: arrays h0_l0, c0_l0 (LSTM-like cells), ... with _reverse for a backward direction")
 
 
 def run(args) -> int:
@@ -23,16 +28,37 @@ def run(args) -> int:
     warnings.filterwarnings("ignore", message=".*not supported with oneDNN")
     model = load_model_from_args(args)
     x = read_input(args)
+    state = read_state(args.initial_state) if args.initial_state else None
     try:
-        tr = trace(model, x)
-    except InputError as e:  # name the file the problem is in: the input vectors, or the model
-        raise InputError(f"{args.inputs or model.source or model.name}: {e}") from None
+        tr = trace(model, x, state=state)
+    except InputError as e:  # name the file the problem is in: the state, the input vectors, or the model
+        where = args.initial_state if str(e).startswith("initial state") else None
+        raise InputError(f"{where or args.inputs or model.source or model.name}: {e}") from None
     tr.save_npz(args.output)
     if tr.unknown:
         bad = sorted({tr.tokens[i] for i in tr.unknown})
         shown = ", ".join(repr(display_token(t)) for t in bad[:8]) + (" ..." if len(bad) > 8 else "")
         print(f"lstm-viz trace: {len(tr.unknown)} tokens not in the vocab were read as "
               f"{model.vocab.unk!r}: {shown}", file=sys.stderr)
-    print(f"wrote {args.output}: {len(tr)} timesteps, {tr.num_layers} layer(s)"
-          f"{', bidirectional' if tr.bidirectional else ''}", file=sys.stderr)
+    print(f"wrote {args.output}: {len(tr)} timesteps, {tr.num_layers} layer(s) of {tr.cell.title}"
+          f"{', bidirectional' if tr.bidirectional else ''}{', read right to left' if tr.reads_backward else ''}",
+          file=sys.stderr)
     return 0
+
+
+def read_state(path: str) -> dict:
+    """The arrays of an initial-state NPZ; one line naming the file when it cannot be read."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        z = np.load(path, allow_pickle=False)
+        if isinstance(z, np.ndarray):
+            raise InputError(f"{path}: is a single .npy array; give an .npz with arrays h0_l0, c0_l0, ...")
+        with z:
+            return {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise InputError(f"{path}: not a readable .npz of initial states ({str(e).strip() or type(e).__name__})") from None

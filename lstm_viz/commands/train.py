@@ -1,4 +1,4 @@
-"""lstm-viz train: train a character-level LSTM on text files or a built-in corpus, with a progress bar.
+"""lstm-viz train: train a character-level LSTM (or GRU, RNN, peephole or coupled-gate LSTM) on text files or a built-in corpus, with a progress bar.
 
 Ctrl-C stops at the next batch and saves the checkpoint; a second Ctrl-C aborts at once (the last checkpoint
 written stays). The last line gives the validation loss in bits per character.
@@ -10,6 +10,7 @@ import sys
 
 
 def add_arguments(p) -> None:
+    from lstm_viz.core.cells import CELLS
     from lstm_viz.core.corpora import CORPORA
     from lstm_viz.core.train import TrainConfig
 
@@ -20,8 +21,12 @@ def add_arguments(p) -> None:
     p.add_argument("--corpus-size", type=int, metavar="CHARS",
                    help="characters to generate (synthetic corpora) or at most to read")
     p.add_argument("-o", "--output", required=True, metavar="OUT.pt", help="the checkpoint to write")
-    p.add_argument("--hidden", type=int, default=d.hidden_size, metavar="N", help=f"LSTM units per layer ({d.hidden_size})")
-    p.add_argument("--layers", type=int, default=d.num_layers, metavar="N", help=f"LSTM layers ({d.num_layers})")
+    p.add_argument("--cell", default=d.cell, choices=sorted(CELLS), help=f"cell type ({d.cell}): "
+                   + "; ".join(f"{k}: {c.title}" for k, c in CELLS.items()))
+    p.add_argument("--nonlinearity", default=d.nonlinearity, choices=("tanh", "relu"),
+                   help=f"the plain RNN's nonlinearity ({d.nonlinearity})")
+    p.add_argument("--hidden", type=int, default=d.hidden_size, metavar="N", help=f"units per layer ({d.hidden_size})")
+    p.add_argument("--layers", type=int, default=d.num_layers, metavar="N", help=f"layers ({d.num_layers})")
     p.add_argument("--embed", type=int, default=d.embed_size, metavar="N", help=f"embedding size ({d.embed_size})")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--steps", type=int, default=d.steps, metavar="N", help=f"batches to train ({d.steps})")
@@ -54,7 +59,8 @@ def run(args) -> int:
     config = TrainConfig(hidden_size=args.hidden, num_layers=args.layers, embed_size=args.embed,
                          seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
                          steps=args.steps, epochs=args.epochs, seed=args.seed, val_fraction=args.val_fraction,
-                         eval_every=args.eval_every, checkpoint_every=args.checkpoint_every)
+                         eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, cell=args.cell,
+                         nonlinearity=args.nonlinearity)
     if args.threads is not None:
         if args.threads <= 0:
             raise InputError(f"--threads must be a positive integer, not {args.threads}")

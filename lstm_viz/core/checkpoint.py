@@ -1,7 +1,8 @@
 """Our checkpoint format: one self-describing file that loads with ``torch.load(weights_only=True)``.
 
     {"format": "lstm_viz", "format_version": 1,
-     "config": ModelConfig as a dict, "vocab": Vocab as a dict (or None),
+     "config": ModelConfig as a dict (its "cell" names the cell type; older files without it hold an LSTM),
+     "vocab": Vocab as a dict (or None),
      "state_dict": {name: tensor}, "metadata": {"corpus": ..., "steps": ..., "losses": [...], "seed": ...}}
 
 Only tensors, dicts, lists, strings and numbers: nothing in it can run code when loaded.
@@ -16,7 +17,7 @@ from typing import Any
 import torch
 
 from .errors import CheckpointError, LstmVizError
-from .model import LoadedModel, LSTMLanguageModel, ModelConfig, model_name
+from .model import LoadedModel, ModelConfig, RNNLanguageModel, model_name
 from .vocab import Vocab
 
 FORMAT = "lstm_viz"
@@ -68,7 +69,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def save_checkpoint(path: str | Path, model: LSTMLanguageModel, vocab: Vocab | None,
+def save_checkpoint(path: str | Path, model: RNNLanguageModel, vocab: Vocab | None,
                     metadata: dict | None = None) -> None:
     obj = {
         "format": FORMAT,
@@ -95,7 +96,7 @@ def from_checkpoint_dict(obj: dict, path: str | Path = "") -> LoadedModel:
     try:
         config = ModelConfig.from_dict(obj["config"])
         vocab = Vocab.from_dict(obj["vocab"]) if obj.get("vocab") else None
-        model = LSTMLanguageModel(config)
+        model = RNNLanguageModel(config)
         state = obj["state_dict"]
         dtype = next(iter(state.values())).dtype if state else torch.float32
         model.to(dtype)

@@ -24,7 +24,6 @@ import numpy as np
 
 from .checkpoint import atomic_write
 from .errors import InputError
-from .gates import QUANTITIES
 from .trace import Trace
 
 _UNITS = re.compile(r"^\s*\d+(\s*-\s*\d+)?\s*(,\s*\d+(\s*-\s*\d+)?\s*)*$")
@@ -114,8 +113,8 @@ def csv_rows(trace: Trace, quantity: str, layer: int = 0, reverse: bool = False,
 def write_csv(trace: Trace, path: str | Path, quantity: str, layer: int = 0, reverse: bool = False,
               units=None, time_range=None) -> None:
     """One quantity as CSV (layout in the module docstring); atomic."""
-    if quantity not in QUANTITIES:
-        raise InputError(f"unknown quantity {quantity!r}; one of {', '.join(QUANTITIES)}")
+    if quantity not in trace.quantities:
+        raise InputError(f"unknown quantity {quantity!r}; one of {', '.join(trace.quantities)}")
     rows = list(csv_rows(trace, quantity, layer, reverse, units, time_range))  # check before touching disk
 
     def write(tmp):
@@ -127,7 +126,7 @@ def write_csv(trace: Trace, path: str | Path, quantity: str, layer: int = 0, rev
 
 def subset(trace: Trace, units=None, time_range=None) -> tuple[Trace, Selection]:
     """The trace cut to some units (of every quantity, layer and direction) and timesteps."""
-    sel = validate_selection(trace, "input_gate", 0, False, units, time_range)
+    sel = validate_selection(trace, trace.quantities[0], 0, False, units, time_range)
     cols = list(sel.units)
     arrays = {}
     for name, a in trace.arrays.items():
@@ -140,7 +139,8 @@ def subset(trace: Trace, units=None, time_range=None) -> tuple[Trace, Selection]
     unknown = tuple(i - sel.start for i in trace.unknown if sel.start <= i < sel.end)
     sub = Trace(tokens=trace.tokens[sel.times], token_ids=ids, arrays=arrays, num_layers=trace.num_layers,
                 bidirectional=trace.bidirectional, probs=probs, loss=loss, vocab_tokens=trace.vocab_tokens,
-                unknown=unknown, model_name=trace.model_name, metadata=dict(trace.metadata))
+                unknown=unknown, model_name=trace.model_name, metadata=dict(trace.metadata), cell=trace.cell,
+                reads_backward=trace.reads_backward)
     return sub, sel
 
 

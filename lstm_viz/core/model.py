@@ -1,8 +1,10 @@
-"""The language model lstm_viz explains: tokens -> embedding (or one-hot) -> nn.LSTM -> linear decoder.
+"""The language model lstm_viz explains: tokens -> embedding (or one-hot) -> recurrent module -> linear decoder.
 
-Parameter names follow pytorch/examples' word_language_model (``encoder``, ``rnn``, ``decoder``), so its
-state_dicts load as they are. Foreign checkpoints without an embedding or decoder map onto the same class
-with those parts left out.
+The recurrent module is the one of ``ModelConfig.cell`` (lstm_viz.core.cells): nn.LSTM, nn.GRU, nn.RNN, or our
+peephole / coupled-gate LSTM. Parameter names follow pytorch/examples' word_language_model (``encoder``, ``rnn``,
+``decoder``), so its state_dicts load as they are. Foreign checkpoints without an embedding or decoder map onto
+the same class with those parts left out. A model with ``reads_backward`` (e.g. flair's backward language
+model) is given its text reversed by the tracer; ``forward`` itself reads the ids in the order given.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .cells import cell_type
 from .errors import InputError
 from .vocab import Vocab
 
@@ -30,7 +33,7 @@ class ModelConfig:
     embedding: bool = True  # token embedding (vocab_size, input_size) in front of the LSTM
     decoder: bool = True  # linear layer from the last layer's output to vocab_size logits
     decoder_bias: bool = True
-    cell: str = "lstm"  # the cell type (lstm_viz.core.cells): lstm, and later gru, rnn, peephole, cifg
+    cell: str = "lstm"  # the cell type (lstm_viz.core.cells): lstm, gru, rnn, peephole, cifg
     nonlinearity: str = "tanh"  # plain RNN only: tanh or relu (not stored in an nn.RNN state_dict)
     reads_backward: bool = False  # the model reads its text right to left (e.g. flair's backward LM)
 
@@ -44,6 +47,11 @@ class ModelConfig:
             raise InputError(f"dropout must be in [0, 1), not {self.dropout}")
         if (self.embedding or self.decoder) and self.vocab_size <= 0:
             raise InputError("a model with an embedding or a decoder needs vocab_size > 0")
+        object.__setattr__(self, "cell", cell_type(self.cell).name)  # InputError for an unknown cell type
+        if self.proj_size and self.cell != "lstm":
+            raise InputError(f"proj_size exists only for the plain LSTM, not cell type {self.cell!r}")
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise InputError(f"nonlinearity must be tanh or relu, not {self.nonlinearity!r}")
 
     @property
     def output_size(self) -> int:
@@ -72,16 +80,17 @@ class ModelConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-class LSTMLanguageModel(nn.Module):
+class RNNLanguageModel(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
         c = config
         self.encoder = nn.Embedding(c.vocab_size, c.input_size) if c.embedding else None
         self.drop = nn.Dropout(c.dropout)
-        self.rnn = nn.LSTM(c.input_size, c.hidden_size, num_layers=c.num_layers, bias=c.bias,
-                           dropout=c.dropout if c.num_layers > 1 else 0.0,
-                           bidirectional=c.bidirectional, proj_size=c.proj_size)
+        self.rnn = cell_type(c.cell).build(c.input_size, c.hidden_size, num_layers=c.num_layers, bias=c.bias,
+                                           dropout=c.dropout if c.num_layers > 1 else 0.0,
+                                           bidirectional=c.bidirectional, proj_size=c.proj_size,
+                                           nonlinearity=c.nonlinearity)
         self.decoder = (nn.Linear(c.output_size * c.num_directions, c.vocab_size, bias=c.decoder_bias)
                         if c.decoder else None)
 
@@ -94,8 +103,8 @@ class LSTMLanguageModel(nn.Module):
         raise InputError("this model reads input vectors, not tokens: give a (T, input_size) array")
 
     def forward(self, ids: torch.Tensor, state=None):
-        """ids (T, B) -> logits (T, B, V), (h_n, c_n). Training and plain inference; the gates come from
-        lstm_viz.core.gates."""
+        """ids (T, B) -> logits (T, B, V), state ((h_n, c_n) for LSTM-like cells, h_n for GRU / RNN).
+        Training and plain inference; the gates come from lstm_viz.core.gates."""
         x = self.drop(self.inputs(ids))  # (T, B, input_size)
         y, state = self.rnn(x, state)  # (T, B, D*output_size)
         if self.decoder is None:
@@ -103,7 +112,8 @@ class LSTMLanguageModel(nn.Module):
         return self.decoder(self.drop(y)), state
 
     def init_weights(self, generator: torch.Generator | None = None) -> None:
-        """word_language_model's initialisation of the embedding and decoder (LSTM keeps PyTorch's)."""
+        """word_language_model's initialisation of the embedding and decoder (the recurrent module keeps
+        PyTorch's)."""
         r = 0.1
         with torch.no_grad():
             if self.encoder is not None:
@@ -114,11 +124,14 @@ class LSTMLanguageModel(nn.Module):
                     self.decoder.bias.zero_()
 
 
+LSTMLanguageModel = RNNLanguageModel  # the former name, kept for callers and pickles
+
+
 @dataclass(frozen=True, eq=False)
 class LoadedModel:
     """A model ready to explain: the module (in eval mode), its vocab, and what we know of where it came from."""
 
-    model: LSTMLanguageModel
+    model: RNNLanguageModel
     vocab: Vocab | None  # None for a model that reads raw input vectors
     name: str  # shown in titles: the file's stem, or "demo"
     source: str = ""  # the path it was loaded from
@@ -141,6 +154,8 @@ class LoadedModel:
             f"model: {self.name}",
             f"source: {self.source or '(in memory)'}",
             f"layout: {self.layout}",
+            f"cell: {c.cell}" + (f" ({c.nonlinearity})" if c.cell == "rnn" else "")
+            + (", reads right to left" if c.reads_backward else ""),
             f"layers: {c.num_layers}",
             f"hidden size: {c.hidden_size} units per layer and direction",
             f"direction: {'bidirectional' if c.bidirectional else 'forward'}",

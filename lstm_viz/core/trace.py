@@ -1,35 +1,54 @@
-"""A trace: everything an LSTM computed while reading one text, as plain read-only numpy arrays.
+"""A trace: everything a recurrent model computed while reading one text, behind one interface.
 
-Keys (the NPZ format, documented in the README): ``tokens``, ``token_ids``, and per layer l
-``input_gate_l{l}``, ``forget_gate_l{l}``, ``candidate_l{l}``, ``output_gate_l{l}``, ``cell_l{l}``,
-``hidden_l{l}``, each (T, units) float32, with ``_reverse`` for the backward direction; ``probs`` (T, V)
-and ``loss`` (T,) when the model has a decoder.
+``TraceBase`` is what every feature reads: ``len(trace)``, ``trace.cell`` (a lstm_viz.core.cells.CellType),
+``trace.quantities``, ``trace.window(quantity, layer, reverse, t0, t1, units)`` for a (t1 - t0, units) slice,
+``trace.summary(...)`` per-unit mean/min/max per block of 2**level steps (zoomed-out drawing) and
+``trace.stats(...)`` per-unit mean, variance, min and max. An implementation provides ``window`` (and may
+answer ``summary`` / ``stats`` faster); ``Trace`` holds every array in memory (small texts, tests). A trace
+recomputed from keyframes or read from a chunked file can sit behind the same interface.
 
-``probs[t]`` is the model's distribution over the token after t; ``loss[t]`` is -ln of the probability it gave
-to token t before reading it (nats), NaN for t = 0 and for unknown tokens.
+Keys (the NPZ format, documented in the README): ``tokens``, ``token_ids``, and per layer l and quantity q of the
+cell type ``{q}_l{l}`` (LSTM, peephole, CIFG: input_gate, forget_gate, candidate, output_gate, cell, hidden;
+GRU: reset_gate, update_gate, new_gate, hidden; RNN: hidden), each (T, units) float32, with ``_reverse`` for the
+backward direction; ``probs`` (T, V) and ``loss`` (T,) when the model has a decoder; ``cell`` the cell type and
+``reads_backward`` (files without them: an LSTM reading left to right).
+
+``probs[t]`` is the model's distribution over the token it reads after t; ``loss[t]`` is -ln of the probability
+it gave to token t before reading it (nats), NaN for the first token read and for unknown tokens. Arrays are
+always in the text's own order, also for a model that reads right to left (``reads_backward``): there the
+"next" token is token t - 1.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generator, Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
-import torch
 
+from .cells import ALL_QUANTITIES, CellType, cell_type
 from .checkpoint import atomic_write
 from .errors import InputError
-from .gates import QUANTITIES, iter_lstm_states
-from .model import LoadedModel
+from .stats import Summary, UnitStats, block_summary, stats_of
 
-NPZ_VERSION = 1
+NPZ_VERSION = 2  # 2: records the cell type and the reading direction
+_KEY = re.compile(r"^(?P<q>[a-z_]+?)_l(?P<layer>\d+)(?P<rev>_reverse)?$")
 
 
 def key(quantity: str, layer: int = 0, reverse: bool = False) -> str:
     """The array name of one quantity: ``key("forget_gate", 1, True) == "forget_gate_l1_reverse"``."""
-    if quantity not in QUANTITIES:
-        raise InputError(f"unknown quantity {quantity!r}; one of {', '.join(QUANTITIES)}")
+    if quantity not in ALL_QUANTITIES:
+        raise InputError(f"unknown quantity {quantity!r}; one of {', '.join(ALL_QUANTITIES)}")
     return f"{quantity}_l{layer}" + ("_reverse" if reverse else "")
+
+
+def parse_key(name: str) -> tuple[str, int, bool] | None:
+    """``"forget_gate_l1_reverse"`` -> ("forget_gate", 1, True); None for a name that is not such a key."""
+    m = _KEY.match(name)
+    if not m or m["q"] not in ALL_QUANTITIES:
+        return None
+    return m["q"], int(m["layer"]), bool(m["rev"])
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -37,63 +56,113 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-@dataclass(frozen=True, eq=False)
-class Trace:
-    tokens: tuple[str, ...]  # one per timestep, as read from the text
-    token_ids: np.ndarray | None  # (T,) int64; None when the model read raw input vectors
-    arrays: Mapping[str, np.ndarray]  # name -> (T, units) float32, see the module docstring
+class TraceBase:
+    """The interface (see the module docstring). Subclasses set the attributes below and define ``window``."""
+
+    tokens: tuple[str, ...]
+    token_ids: np.ndarray | None
     num_layers: int
-    bidirectional: bool = False
-    probs: np.ndarray | None = None  # (T, V) float32
-    loss: np.ndarray | None = None  # (T,) float32, nats
-    vocab_tokens: tuple[str, ...] | None = None  # names of the V columns of probs
-    unknown: tuple[int, ...] = ()  # positions of tokens not in the vocab (fed as the unknown token)
-    model_name: str = ""
-    metadata: Mapping[str, object] = field(default_factory=dict)
+    bidirectional: bool
+    probs: np.ndarray | None
+    loss: np.ndarray | None
+    vocab_tokens: tuple[str, ...] | None
+    unknown: tuple[int, ...]
+    model_name: str
+    metadata: Mapping[str, object]
+    cell: CellType
+    reads_backward: bool
 
-    def __post_init__(self):
-        for a in (*self.arrays.values(), self.token_ids, self.probs, self.loss):
-            if a is not None:
-                _frozen(a)
+    SUMMARY_CHUNK = 1 << 16  # steps per window when a summary or statistics are built from windows
 
-    # -- lookup -------------------------------------------------------------------------------------------
+    # -- what an implementation provides -------------------------------------------------------------------
+    def window(self, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0, t1: int | None = None,
+               units: Sequence[int] | slice | None = None) -> np.ndarray:
+        """(t1 - t0, n_units) float32: steps t0 <= t < t1 (t1 None: to the end), all units or ``units``."""
+        raise NotImplementedError
+
+    def units(self, layer: int = 0, quantity: str | None = None) -> int:
+        """Units of ``quantity`` (default: the cell's first quantity) in ``layer``."""
+        raise NotImplementedError
+
+    # -- shared -----------------------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name in self.arrays:
-            return self.arrays[name]
-        if name == "tokens":
-            return np.array(self.tokens, dtype=str)
-        extra = {"token_ids": self.token_ids, "probs": self.probs, "loss": self.loss}
-        if extra.get(name) is not None:
-            return extra[name]
-        raise KeyError(f"no array {name!r} in this trace; it has {', '.join(self.keys())}")
-
-    def keys(self) -> list[str]:
-        names = ["tokens"] + (["token_ids"] if self.token_ids is not None else []) + list(self.arrays)
-        return names + [n for n in ("probs", "loss") if getattr(self, n) is not None]
-
-    def get(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
-        """(T, units) float32 array of one quantity."""
-        if not 0 <= layer < self.num_layers:
-            raise InputError(f"layer {layer} does not exist; the model has {self.num_layers}")
-        if reverse and not self.bidirectional:
-            raise InputError("the model has no backward direction")
-        return self.arrays[key(quantity, layer, reverse)]
-
-    def units(self, layer: int = 0, quantity: str = "cell") -> int:
-        return self.get(quantity, layer).shape[1]
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        return self.cell.quantities
 
     @property
     def directions(self) -> tuple[bool, ...]:
         return (False, True) if self.bidirectional else (False,)
 
-    # -- files --------------------------------------------------------------------------------------------
+    def check(self, quantity: str, layer: int = 0, reverse: bool = False) -> None:
+        """One-line InputError unless this trace has ``quantity`` in ``layer`` and that direction."""
+        if quantity not in ALL_QUANTITIES:
+            raise InputError(f"unknown quantity {quantity!r}; one of {', '.join(self.quantities)}")
+        self.cell.check(quantity)
+        if not 0 <= layer < self.num_layers:
+            raise InputError(f"layer {layer} does not exist; the model has {self.num_layers}")
+        if reverse and not self.bidirectional:
+            raise InputError("the model has no backward direction")
+
+    def span(self, t0: int, t1: int | None) -> tuple[int, int]:
+        """(t0, t1) checked against the trace's length; t1 None means the end."""
+        T = len(self)
+        t1 = T if t1 is None else int(t1)
+        t0 = int(t0)
+        if not 0 <= t0 <= t1 <= T:
+            raise InputError(f"steps {t0}:{t1} lie outside the trace, which has {T} timesteps (0:{T})")
+        return t0, t1
+
+    def get(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        """(T, units) float32 array of one quantity: a window covering everything."""
+        return self.window(quantity, layer, reverse)
+
+    def keys(self) -> list[str]:
+        names = ["tokens"] + (["token_ids"] if self.token_ids is not None else [])
+        names += [key(q, layer, rev) for layer in range(self.num_layers) for rev in self.directions
+                  for q in self.quantities]
+        return names + [n for n in ("probs", "loss") if getattr(self, n) is not None]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name == "tokens":
+            return np.array(self.tokens, dtype=str)
+        extra = {"token_ids": self.token_ids, "probs": self.probs, "loss": self.loss}
+        if extra.get(name) is not None:
+            return extra[name]
+        parsed = parse_key(name)
+        if parsed is not None and name in self.keys():
+            return self.get(*parsed)
+        raise KeyError(f"no array {name!r} in this trace; it has {', '.join(self.keys())}")
+
+    def summary(self, quantity: str, layer: int = 0, reverse: bool = False, level: int = 0) -> Summary:
+        """Per-unit mean, min and max over blocks of 2**level steps, each (ceil(T / 2**level), units)."""
+        self.check(quantity, layer, reverse)
+        step = max(self.SUMMARY_CHUNK, 2 ** level)  # a multiple of the block: blocks never straddle two windows
+        parts = [block_summary(self.window(quantity, layer, reverse, s, min(s + step, len(self))), level)
+                 for s in range(0, len(self), step)]
+        if not parts:
+            return block_summary(np.zeros((0, self.units(layer, quantity)), np.float32), level)
+        return Summary(level, *(np.concatenate([getattr(p, k) for p in parts]) for k in ("mean", "min", "max")))
+
+    def stats(self, quantity: str, layer: int = 0, reverse: bool = False) -> UnitStats:
+        """Per-unit count, mean, variance, min and max over the whole text."""
+        self.check(quantity, layer, reverse)
+        from .stats import RunningStats
+
+        rs = RunningStats(self.units(layer, quantity))
+        for s in range(0, len(self), self.SUMMARY_CHUNK):
+            rs.add(self.window(quantity, layer, reverse, s, min(s + self.SUMMARY_CHUNK, len(self))))
+        return rs.result()
+
+    # -- files ------------------------------------------------------------------------------------------------
     def save_npz(self, path: str | Path, extra: Mapping[str, np.ndarray] | None = None) -> None:
         """Write every array under its key (see module docstring), plus ``extra`` arrays; atomic."""
         data = {name: self[name] for name in self.keys()}
         data["npz_version"] = np.array(NPZ_VERSION)
+        data["cell"] = np.array(self.cell.name)
+        data["reads_backward"] = np.array(bool(self.reads_backward))
         if self.vocab_tokens is not None:
             data["vocab"] = np.array(self.vocab_tokens, dtype=str)
         if self.unknown:
@@ -106,6 +175,83 @@ class Trace:
 
         atomic_write(path, write)
 
+
+@dataclass(frozen=True, eq=False)
+class Trace(TraceBase):
+    """The in-memory trace: every array held, read-only."""
+
+    tokens: tuple[str, ...]  # one per timestep, as read from the text
+    token_ids: np.ndarray | None  # (T,) int64; None when the model read raw input vectors
+    arrays: Mapping[str, np.ndarray]  # name -> (T, units) float32, see the module docstring
+    num_layers: int
+    bidirectional: bool = False
+    probs: np.ndarray | None = None  # (T, V) float32
+    loss: np.ndarray | None = None  # (T,) float32, nats
+    vocab_tokens: tuple[str, ...] | None = None  # names of the V columns of probs
+    unknown: tuple[int, ...] = ()  # positions of tokens not in the vocab (fed as the unknown token)
+    model_name: str = ""
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    cell: CellType | str = "lstm"  # a name is turned into its CellType
+    reads_backward: bool = False  # the model read the text right to left (arrays are still in text order)
+    unit_stats: Mapping[str, UnitStats] = field(default_factory=dict)  # key -> stats, when computed already
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "cell", cell_type(self.cell))
+        for a in (*self.arrays.values(), self.token_ids, self.probs, self.loss):
+            if a is not None:
+                _frozen(a)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.arrays:
+            return self.arrays[name]
+        return super().__getitem__(name)
+
+    def keys(self) -> list[str]:
+        names = ["tokens"] + (["token_ids"] if self.token_ids is not None else []) + list(self.arrays)
+        return names + [n for n in ("probs", "loss") if getattr(self, n) is not None]
+
+    def _array(self, quantity: str, layer: int, reverse: bool) -> np.ndarray:
+        self.check(quantity, layer, reverse)
+        name = key(quantity, layer, reverse)
+        if name not in self.arrays:
+            raise KeyError(f"no array {name!r} in this trace; it has {', '.join(self.keys())}")
+        return self.arrays[name]
+
+    def get(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        return self._array(quantity, layer, reverse)
+
+    def window(self, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0, t1: int | None = None,
+               units: Sequence[int] | slice | None = None) -> np.ndarray:
+        a = self._array(quantity, layer, reverse)
+        t0, t1 = self.span(t0, t1)
+        if units is None:
+            return a[t0:t1]
+        if not isinstance(units, slice):
+            units = np.asarray(units, dtype=np.int64)
+            if units.size and not (0 <= units.min() and units.max() < a.shape[1]):
+                raise InputError(f"units {units.min()}..{units.max()} do not all exist; {key(quantity, layer, reverse)} "
+                                 f"has {a.shape[1]} units")
+        return a[t0:t1, units]
+
+    def units(self, layer: int = 0, quantity: str | None = None) -> int:
+        return self._array(quantity or self.quantities[0], layer, False).shape[1]
+
+    def summary(self, quantity: str, layer: int = 0, reverse: bool = False, level: int = 0) -> Summary:
+        k = ("summary", key(quantity, layer, reverse), int(level))
+        if k not in self._cache:
+            self._cache[k] = block_summary(self._array(quantity, layer, reverse), int(level))
+        return self._cache[k]
+
+    def stats(self, quantity: str, layer: int = 0, reverse: bool = False) -> UnitStats:
+        name = key(quantity, layer, reverse)
+        if name in self.unit_stats:
+            return self.unit_stats[name]
+        k = ("stats", name)
+        if k not in self._cache:
+            self._cache[k] = stats_of(self._array(quantity, layer, reverse))
+        return self._cache[k]
+
     @classmethod
     def load_npz(cls, path: str | Path) -> "Trace":
         try:
@@ -113,86 +259,20 @@ class Trace:
                 data = {k: z[k] for k in z.files}
         except (OSError, ValueError) as e:
             raise InputError(f"{path}: not a readable lstm_viz trace ({e})") from None
-        arrays = {k: v for k, v in data.items() if k.rsplit("_l", 1)[0] in QUANTITIES}
-        layers = 1 + max(int(k.split("_l")[-1].split("_")[0]) for k in arrays)
+        try:
+            cell = cell_type(str(data["cell"])) if "cell" in data else cell_type("lstm")
+        except InputError as e:
+            raise InputError(f"{path}: {e}") from None
+        arrays = {k: v for k, v in data.items() if (p := parse_key(k)) is not None and p[0] in cell.quantities}
+        if "tokens" not in data or not arrays:
+            raise InputError(f"{path}: not an lstm_viz trace (no tokens or no {cell.title} arrays)")
+        layers = 1 + max(parse_key(k)[1] for k in arrays)
         return cls(tokens=tuple(str(t) for t in data["tokens"]), token_ids=data.get("token_ids"),
                    arrays=arrays, num_layers=layers, bidirectional=any(k.endswith("_reverse") for k in arrays),
                    probs=data.get("probs"), loss=data.get("loss"),
                    vocab_tokens=tuple(data["vocab"]) if "vocab" in data else None,
-                   unknown=tuple(int(i) for i in data.get("unknown", ())), model_name=Path(path).stem)
+                   unknown=tuple(int(i) for i in data.get("unknown", ())), model_name=Path(path).stem,
+                   cell=cell, reads_backward=bool(data.get("reads_backward", False)))
 
 
-def _inputs(loaded: LoadedModel, x) -> tuple[tuple[str, ...], torch.Tensor | None, torch.Tensor, tuple[int, ...]]:
-    """text | token ids | input vectors -> (tokens, ids or None, LSTM inputs (T, input_size), unknown)."""
-    model, vocab = loaded.model, loaded.vocab
-    if isinstance(x, str):
-        if vocab is None:
-            if loaded.config.input_mode == "vectors":
-                raise InputError(f"this model reads input vectors, not text: give an array of shape "
-                                 f"(T, {loaded.config.input_size})")
-            raise InputError(f"this model has no vocab to read text with: give a vocab file (--vocab) with "
-                             f"{loaded.config.vocab_size} tokens, or token ids")
-        enc = vocab.encode(x)
-        ids = torch.from_numpy(enc.ids)
-        return enc.tokens, ids, model.inputs(ids), enc.unknown
-    arr = np.asarray(x)
-    if arr.size == 0:
-        raise InputError("the input is empty: nothing to analyse")
-    if arr.ndim == 1 and np.issubdtype(arr.dtype, np.integer):
-        V = loaded.config.vocab_size
-        if V and (arr.min() < 0 or arr.max() >= V):
-            raise InputError(f"token ids must lie in [0, {V}), got [{arr.min()}, {arr.max()}]")
-        ids = torch.from_numpy(arr.astype(np.int64))
-        tokens = tuple(vocab.decode(arr)) if vocab is not None else tuple(str(int(i)) for i in arr)
-        return tokens, ids, model.inputs(ids), ()
-    if arr.ndim == 2 and np.issubdtype(arr.dtype, np.floating):
-        want = loaded.config.input_size
-        if arr.shape[1] != want:
-            raise InputError(f"input vectors have {arr.shape[1]} features; the model reads {want}")
-        if not np.isfinite(arr).all():
-            raise InputError("input vectors contain NaN or infinity")
-        return tuple(str(t) for t in range(len(arr))), None, torch.from_numpy(arr), ()
-    raise InputError(f"cannot analyse an input of shape {arr.shape} and type {arr.dtype}: give text, "
-                     "token ids (T,) or input vectors (T, input_size)")
-
-
-def iter_trace(loaded: LoadedModel, x, chunk: int | None = None) -> Generator[float, None, Trace]:
-    """Yield progress in [0, 1]; return the Trace. ``x``: text, token ids (T,), or input vectors (T, in)."""
-    with torch.no_grad():
-        tokens, ids, inputs, unknown = _inputs(loaded, x)
-    model = loaded.model
-    kwargs = {} if chunk is None else {"chunk": chunk}
-    states = yield from iter_lstm_states(model.rnn, inputs, **kwargs)
-    arrays: dict[str, np.ndarray] = {}
-    for layer, per_dir in enumerate(states):
-        for d, st in enumerate(per_dir):
-            for q in QUANTITIES:
-                arrays[key(q, layer, bool(d))] = getattr(st, q)
-    probs = loss = None
-    if model.decoder is not None and ids is not None:
-        last = states[-1]
-        with torch.no_grad():
-            out = torch.cat([torch.from_numpy(st.hidden) for st in last], dim=1)  # (T, D*Hout)
-            out = out.to(loaded.dtype)
-            probs_t = torch.cat([torch.softmax(model.decoder(part), dim=-1)
-                                 for part in out.split(4096)]).float()  # (T, V)
-        probs = probs_t.numpy()
-        loss = np.full(len(tokens), np.nan, dtype=np.float32)
-        target = ids[1:].numpy()
-        p = probs[np.arange(len(target)), target]  # probability given to token t+1 at step t
-        loss[1:] = -np.log(np.maximum(p, np.finfo(np.float32).tiny))
-        loss[list(unknown)] = np.nan
-    return Trace(tokens=tokens, token_ids=None if ids is None else ids.numpy().copy(), arrays=arrays,
-                 num_layers=len(states), bidirectional=len(states[0]) == 2, probs=probs, loss=loss,
-                 vocab_tokens=loaded.vocab.tokens if loaded.vocab is not None else None, unknown=unknown,
-                 model_name=loaded.name)
-
-
-def trace(loaded: LoadedModel, x, chunk: int | None = None) -> Trace:
-    """Run the model over ``x`` and return every gate, cell and hidden state (see iter_trace)."""
-    gen = iter_trace(loaded, x, chunk)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+from .tracing import iter_trace, trace  # noqa: E402  (running a model; kept importable from here)

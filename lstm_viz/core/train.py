@@ -1,4 +1,4 @@
-"""Train a character-level LSTM language model, as a generator that yields progress after every batch.
+"""Train a character-level language model (any cell type of lstm_viz.core.cells), as a generator that yields progress after every batch.
 
     gen = train(corpus, TrainConfig(hidden_size=128, steps=2000), "model.pt")
     for progress in gen: ...          # one Progress per batch
@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .cells import cell_type
 from .checkpoint import save_checkpoint
 from .corpora import Corpus
 from .errors import InputError, LstmVizError
-from .model import LSTMLanguageModel, ModelConfig
+from .model import ModelConfig, RNNLanguageModel
 from .vocab import Vocab
 
 HISTORY_POINTS = 1000  # the loss history in a checkpoint is averaged down to at most this many points
@@ -54,6 +55,8 @@ class TrainConfig:
     eval_every: int = 500  # steps between validation losses (0: only at the end)
     checkpoint_every: int = 1000  # steps between checkpoints (0: only at the end)
     val_max_chars: int = 200_000  # validate on at most this many characters (the start of the held-out tail)
+    cell: str = "lstm"  # lstm, gru, rnn, peephole or cifg (lstm_viz.core.cells)
+    nonlinearity: str = "tanh"  # plain RNN only: tanh or relu
 
     def __post_init__(self):
         for name in ("hidden_size", "num_layers", "embed_size", "seq_len", "batch_size", "steps"):
@@ -76,8 +79,11 @@ class TrainConfig:
             raise InputError(f"val_fraction must be in [0, 1), not {self.val_fraction!r}")
         if not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip >= 0):
             raise InputError(f"clip must be a finite number >= 0, not {self.clip!r}")
+        cell_type(self.cell)  # InputError naming the cell types
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise InputError(f"nonlinearity must be tanh or relu, not {self.nonlinearity!r}")
         if self.hidden_size > 8192 or self.embed_size > 8192 or self.num_layers > 16:
-            raise InputError(f"a {self.num_layers}-layer LSTM of {self.hidden_size} units with "
+            raise InputError(f"a {self.num_layers}-layer {self.cell} of {self.hidden_size} units with "
                              f"{self.embed_size}-wide embeddings is beyond what lstm_viz trains on a CPU")
 
     def to_dict(self) -> dict:
@@ -166,17 +172,18 @@ def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     return ids[: n * batch_size].view(batch_size, n).t().contiguous()  # (n, B)
 
 
-def build_model(vocab: Vocab, config: TrainConfig) -> LSTMLanguageModel:
-    """A fresh model; call under the run's seeded RNG state (nn.LSTM initialises from torch's global RNG)."""
+def build_model(vocab: Vocab, config: TrainConfig) -> RNNLanguageModel:
+    """A fresh model; call under the run's seeded RNG state (torch's modules initialise from its global RNG)."""
     mc = ModelConfig(input_size=config.embed_size, hidden_size=config.hidden_size, num_layers=config.num_layers,
-                     dropout=float(config.dropout), vocab_size=len(vocab))
-    model = LSTMLanguageModel(mc)
+                     dropout=float(config.dropout), vocab_size=len(vocab), cell=config.cell,
+                     nonlinearity=config.nonlinearity)
+    model = RNNLanguageModel(mc)
     model.init_weights()
     return model
 
 
 @torch.no_grad()
-def evaluate(model: LSTMLanguageModel, val: torch.Tensor, seq_len: int, batch_size: int = 16) -> float | None:
+def evaluate(model: RNNLanguageModel, val: torch.Tensor, seq_len: int, batch_size: int = 16) -> float | None:
     """Mean next-character loss (nats) over the validation ids, state carried across windows."""
     if len(val) < 2:
         return None
@@ -194,6 +201,11 @@ def evaluate(model: LSTMLanguageModel, val: torch.Tensor, seq_len: int, batch_si
         count += y.numel()
     model.train(was_training)
     return total / count if count else None
+
+
+def detach(state):
+    """The recurrent state cut from its graph: a tensor (GRU, RNN) or a tuple of them (LSTM-like cells)."""
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
 def check_writable(path: str | Path) -> Path:
@@ -316,7 +328,7 @@ def train(corpus: Corpus, config: TrainConfig, out_path, metadata: dict | None =
             if config.clip:
                 nn.utils.clip_grad_norm_(params, config.clip)
             opt.step()
-            state = (state[0].detach(), state[1].detach())
+            state = detach(state)
             step += 1
             history_steps.append(step)
             history.append(value)
