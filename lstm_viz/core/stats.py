@@ -1,0 +1,172 @@
+"""Per-unit statistics of a trace computed window by window (lstm_viz.core.stream): mean, spread, range,
+Pearson correlation with a per-timestep label, and the AUC of a yes/no label.
+
+Windows are merged with Chan et al.'s pairwise update of means and centred sums (exact, no cancellation in
+``sum(x^2) - n mean^2``). The AUC is read from per-unit histograms of the two classes (``bins`` bins over the
+unit's range): it equals the rank-based AUC (Mann-Whitney U / n1 n0) up to ties inside one bin.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+from .stream import spans, time_range, window
+
+AUC_BINS = 256
+
+
+@dataclass(frozen=True)
+class UnitStats:
+    """One quantity of one layer and direction, per unit, over ``n`` timesteps."""
+
+    n: int
+    mean: np.ndarray  # (U,) float64
+    std: np.ndarray  # (U,) population standard deviation
+    min: np.ndarray  # (U,)
+    max: np.ndarray  # (U,)
+
+
+class _Moments:
+    """Running count, means, centred sums of squares and co-moment with a label, merged window by window."""
+
+    def __init__(self):
+        self.n = 0
+        self.mv = self.m2v = self.cvy = self.lo = self.hi = None
+        self.my = self.m2y = 0.0
+
+    def add(self, v: np.ndarray, y: np.ndarray | None = None) -> None:
+        """v (K, U) float64, y (K,) float64 or None."""
+        k = len(v)
+        if k == 0:
+            return
+        mv = v.mean(axis=0)  # (U,)
+        dv = v - mv  # (K, U)
+        m2v = np.einsum("ku,ku->u", dv, dv)  # (U,)
+        lo, hi = v.min(axis=0), v.max(axis=0)
+        if y is not None:
+            my = float(y.mean())
+            dy = y - my  # (K,)
+            m2y = float(dy @ dy)
+            cvy = dy @ dv  # (U,)
+        if self.n == 0:
+            self.n, self.mv, self.m2v, self.lo, self.hi = k, mv, m2v, lo, hi
+            if y is not None:
+                self.my, self.m2y, self.cvy = my, m2y, cvy
+            return
+        n = self.n + k
+        delta_v = mv - self.mv  # (U,)
+        self.m2v = self.m2v + m2v + delta_v * delta_v * (self.n * k / n)
+        if y is not None:
+            delta_y = my - self.my
+            self.cvy = self.cvy + cvy + delta_v * delta_y * (self.n * k / n)
+            self.m2y = self.m2y + m2y + delta_y * delta_y * (self.n * k / n)
+            self.my = self.my + delta_y * k / n
+        self.mv = self.mv + delta_v * k / n
+        self.lo, self.hi = np.minimum(self.lo, lo), np.maximum(self.hi, hi)
+        self.n = n
+
+    def stats(self) -> UnitStats:
+        return UnitStats(self.n, self.mv, np.sqrt(np.maximum(self.m2v, 0.0) / self.n), self.lo, self.hi)
+
+    def r(self) -> np.ndarray:
+        den = np.sqrt(self.m2v * self.m2y)  # (U,)
+        tiny = 1e-12 * max(1.0, float(np.abs(self.cvy).max(initial=0.0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(den > tiny, self.cvy / den, np.nan)
+        return np.clip(r, -1.0, 1.0)
+
+
+def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0,
+               t1: int | None = None) -> UnitStats:
+    """Mean, standard deviation, min and max of every unit over timesteps [t0, t1) (default: all)."""
+    t0, t1 = time_range(trace, t0, t1)
+    acc = _Moments()
+    for s, e in spans(t0, t1):
+        acc.add(window(trace, quantity, layer, reverse, s, e).astype(np.float64))
+    return acc.stats()
+
+
+def _labels(trace, labels) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(labels, dtype=np.float64)
+    if y.ndim != 1 or len(y) != len(trace):
+        raise InputError(f"{len(y) if y.ndim == 1 else y.shape} labels for a trace of {len(trace)} timesteps")
+    return y, np.isfinite(y)
+
+
+def correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = False
+                ) -> tuple[np.ndarray, UnitStats]:
+    """Pearson r (U,) of every unit with ``labels`` (T,), and the units' stats over the timesteps used.
+
+    Timesteps whose label is not finite are left out; r is NaN for a constant unit or a constant label."""
+    y, keep = _labels(trace, labels)
+    acc = _Moments()
+    for s, e in spans(0, len(trace)):
+        v = window(trace, quantity, layer, reverse, s, e).astype(np.float64)  # (K, U)
+        k = keep[s:e]
+        acc.add(v[k], y[s:e][k]) if not k.all() else acc.add(v, y[s:e])
+    if acc.n < 2:
+        raise InputError(f"the labels have {acc.n} finite value(s): nothing to correlate with")
+    return acc.r(), acc.stats()
+
+
+def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, stats: UnitStats | None = None,
+        bins: int = AUC_BINS) -> np.ndarray:
+    """(U,) P(value at a yes-timestep > value at a no-timestep) + half the ties, per unit.
+
+    ``labels``: (T,) yes (non-zero) / no (zero); NaN labels are left out. 0.5: the unit does not separate
+    the two; 1: it is higher at every yes-timestep; 0: lower. NaN when one class is empty. ``stats``: the
+    units' range (from ``correlation``), to save a pass."""
+    y, keep = _labels(trace, labels)
+    yes = keep & (y != 0)
+    no = keep & (y == 0)
+    n1, n0 = int(yes.sum()), int(no.sum())
+    if stats is None:
+        stats = unit_stats(trace, quantity, layer, reverse)
+    U = len(stats.mean)
+    if n1 == 0 or n0 == 0:
+        return np.full(U, np.nan)
+    lo = stats.min
+    width = np.where(stats.max > lo, stats.max - lo, 1.0)  # (U,)
+    scale = bins / width  # (U,)
+    offset = np.arange(U) * bins  # (U,): each unit's own block of bins
+    hist_yes = np.zeros(U * bins, np.int64)
+    hist_no = np.zeros(U * bins, np.int64)
+    for s, e in spans(0, len(trace)):
+        v = window(trace, quantity, layer, reverse, s, e)  # (K, U)
+        b = ((v - lo) * scale).astype(np.int64)  # (K, U)
+        np.clip(b, 0, bins - 1, out=b)
+        b += offset
+        for mask, hist in ((yes[s:e], hist_yes), (no[s:e], hist_no)):
+            if mask.any():
+                hist += np.bincount(b[mask].ravel(), minlength=U * bins)
+    hy = hist_yes.reshape(U, bins).astype(np.float64)
+    hn = hist_no.reshape(U, bins).astype(np.float64)
+    below = np.cumsum(hn, axis=1) - hn  # (U, bins): no-values in lower bins
+    wins = (hy * (below + 0.5 * hn)).sum(axis=1)  # (U,)
+    return wins / (n1 * n0)
+
+
+def rank_auc(values, labels) -> np.ndarray:
+    """Exact rank-based AUC of every column of ``values`` (T, U) for yes/no ``labels`` (T,): a reference for
+    small arrays (it sorts whole columns)."""
+    v = np.asarray(values, dtype=np.float64)
+    y = np.asarray(labels) != 0
+    n1, n0 = int(y.sum()), int((~y).sum())
+    out = np.full(v.shape[1], np.nan)
+    if n1 == 0 or n0 == 0:
+        return out
+    for u in range(v.shape[1]):
+        order = np.argsort(v[:, u], kind="stable")
+        sv = v[order, u]
+        ranks = np.empty(len(sv))
+        i = 0
+        while i < len(sv):  # average ranks of ties
+            j = i
+            while j + 1 < len(sv) and sv[j + 1] == sv[i]:
+                j += 1
+            ranks[order[i:j + 1]] = (i + j) / 2 + 1
+            i = j + 1
+        out[u] = (ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return out
