@@ -3,11 +3,15 @@
 - ``search_feature``: rank units by Pearson r with a per-token feature (|r|, sign kept) and, for a yes/no
   feature, by AUC (how well the unit's value separates yes-tokens from no-tokens).
 - ``search_span``: given a span of timesteps [s, e), rank units by how well they are "on" inside it and "off"
-  in the flanks just before and after it (each as long as the span, cut at the text's ends). With a threshold
-  (LSTMVis): the fraction of the span's timesteps where the unit is on (value >= threshold) minus that
-  fraction in the flanks, in [-1, 1]; a unit whose negative switches on (value <= -threshold) scores the same
-  way with a minus sign, and so does a unit that is below the threshold inside and above it around. Without one: (mean inside - mean in the flanks) / the unit's standard deviation over
-  the whole text.
+  in the flanks just before and after it (each as long as the span, cut at the text's ends): the fraction of
+  the span's timesteps where the unit is on minus that fraction in the flanks, in [-1, 1]. With a threshold
+  (LSTMVis), on means value >= threshold, or value <= -threshold for a unit whose negative switches on
+  (scored with a minus sign, as is a unit that is off inside and on around). Without one, each unit's own
+  mean over the text is its threshold (+: above it inside, -: below). Ties are broken by the effect size,
+  (mean inside - mean in the flanks) / the unit's standard deviation over the text, which every result carries.
+  Ranking by the effect size alone favours units that ramp up through the span (counters) over units that
+  switch: on a quotes model it put the quote cell in the top 3 for 15 of 34 quoted passages, the fraction
+  above the mean for 30 of 34 (tests/test_search.py keeps this honest).
 - The *match* (the other places where the chosen units switch on together) is in lstm_viz.core.match.
 
 Any quantity, layer and direction; every statistic is computed window by window (lstm_viz.core.stream).
@@ -20,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import InputError
-from .stats import UnitStats, auc, correlation, unit_stats
+from .stats import auc, correlation, unit_stats
 from .stream import check_quantity, targets, window
 
 
@@ -46,11 +50,12 @@ class SpanScore:
 
     layer: int
     unit: int
-    score: float  # sign kept: + the unit is high inside the span, - it is low (see the module docstring)
+    score: float  # in [-1, 1], sign kept: + the unit is high inside the span, - it is low (module docstring)
     quantity: str = "cell"
     reverse: bool = False
     cut: float = 0.0  # the value the unit crosses to be on: on <=> sign * (value - cut) >= 0
-    threshold: float | None = None  # the user's threshold; None for the threshold-free score
+    threshold: float | None = None  # the user's threshold; None: each unit's mean
+    effect: float = 0.0  # (mean inside - mean in the flanks) / the unit's standard deviation over the text
 
     @property
     def sign(self) -> int:
@@ -118,9 +123,9 @@ def search_span(trace, start: int, end: int, quantity: str = "cell", layers: Seq
                 k: int | None = None, stats: dict | None = None) -> list[SpanScore]:
     """Units ranked by how well they are on inside timesteps [start, end) and off around them, best first.
 
-    ``threshold``: LSTMVis' on/off threshold; None for the threshold-free score (see the module docstring).
-    ``stats``: {(layer, reverse): UnitStats} of ``quantity`` over the whole text, for the threshold-free
-    score (computed when missing; the app keeps them between searches)."""
+    ``threshold``: LSTMVis' on/off threshold; None: each unit's mean (see the module docstring).
+    ``stats``: {(layer, reverse): UnitStats} of ``quantity`` over the whole text (lstm_viz.core.stats.unit_stats;
+    computed when missing, one pass over the text; the app keeps them between searches)."""
     check_quantity(trace, quantity)
     if threshold is not None and not np.isfinite(threshold):
         raise InputError(f"threshold must be a number, not {threshold}")
@@ -131,24 +136,20 @@ def search_span(trace, start: int, end: int, quantity: str = "cell", layers: Seq
         inside = np.zeros(b - a, bool)
         inside[start - a:end - a] = True
         v_in, v_out = v[inside], v[~inside]  # (n, U), (m, U)
+        st = (stats or {}).get((layer, reverse)) or unit_stats(trace, quantity, layer, reverse)
+        tiny = 1e-6 * max(1.0, float(np.abs(st.mean).max(initial=0.0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            effect = np.where(st.std > tiny, (v_in.mean(axis=0) - v_out.mean(axis=0)) / st.std, np.nan)  # (U,)
         if threshold is None:
-            st = (stats or {}).get((layer, reverse)) or unit_stats(trace, quantity, layer, reverse)
-            score, cut = _free_score(v_in, v_out, st)
+            score = (v_in >= st.mean).mean(axis=0) - (v_out >= st.mean).mean(axis=0)  # (U,)
+            cut = st.mean
         else:
             score, cut = _threshold_score(v_in, v_out, float(threshold))
-        for u in np.flatnonzero(np.isfinite(score)):
+        for u in np.flatnonzero(np.isfinite(effect)):
             scores.append(SpanScore(layer, int(u), float(score[u]), quantity, reverse, float(cut[u]),
-                                    None if threshold is None else float(threshold)))
-    scores.sort(key=lambda s: (-abs(s.score), s.layer, s.reverse, s.unit))
+                                    None if threshold is None else float(threshold), float(effect[u])))
+    scores.sort(key=lambda s: (-abs(s.score), -abs(s.effect), s.layer, s.reverse, s.unit))
     return scores if k is None else scores[:k]
-
-
-def _free_score(v_in: np.ndarray, v_out: np.ndarray, st: UnitStats) -> tuple[np.ndarray, np.ndarray]:
-    m_in, m_out = v_in.mean(axis=0), v_out.mean(axis=0)  # (U,)
-    tiny = 1e-6 * max(1.0, float(np.abs(st.mean).max(initial=0.0)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(st.std > tiny, (m_in - m_out) / st.std, np.nan)
-    return score, (m_in + m_out) / 2
 
 
 def _threshold_score(v_in: np.ndarray, v_out: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:

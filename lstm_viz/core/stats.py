@@ -2,8 +2,10 @@
 Pearson correlation with a per-timestep label, and the AUC of a yes/no label.
 
 Windows are merged with Chan et al.'s pairwise update of means and centred sums (exact, no cancellation in
-``sum(x^2) - n mean^2``). The AUC is read from per-unit histograms of the two classes (``bins`` bins over the
-unit's range): it equals the rank-based AUC (Mann-Whitney U / n1 n0) up to ties inside one bin.
+``sum(x^2) - n mean^2``). The AUC is read from per-unit histograms of the two classes over ``bins`` bins of
+equal mass (edges: the unit's quantiles, estimated from up to SAMPLE evenly spaced timesteps), so neither
+outliers nor a crowd of values near one number can squeeze a unit into a few bins. It equals the rank-based
+AUC (Mann-Whitney U / n1 n0) up to pairs inside one bin, at most about 1 / (2 bins).
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import numpy as np
 from .errors import InputError
 from .stream import spans, time_range, window
 
-AUC_BINS = 256
+AUC_BINS = 512
+SAMPLE = 8192  # timesteps kept (evenly spaced) to place the AUC's bins
 
 
 @dataclass(frozen=True)
@@ -26,13 +29,16 @@ class UnitStats:
     std: np.ndarray  # (U,) population standard deviation
     min: np.ndarray  # (U,)
     max: np.ndarray  # (U,)
+    sample: np.ndarray | None = None  # (S, U) float32 values at evenly spaced timesteps (S <= SAMPLE)
 
 
 class _Moments:
     """Running count, means, centred sums of squares and co-moment with a label, merged window by window."""
 
-    def __init__(self):
+    def __init__(self, stride: int = 0):
         self.n = 0
+        self.stride = stride  # keep every stride-th row (0: none)
+        self.rows: list[np.ndarray] = []
         self.mv = self.m2v = self.cvy = self.lo = self.hi = None
         self.my = self.m2y = 0.0
 
@@ -41,6 +47,9 @@ class _Moments:
         k = len(v)
         if k == 0:
             return
+        if self.stride:
+            first = -self.n % self.stride  # the rows whose running index is a multiple of stride
+            self.rows.append(v[first::self.stride].astype(np.float32))
         mv = v.mean(axis=0)  # (U,)
         dv = v - mv  # (K, U)
         m2v = np.einsum("ku,ku->u", dv, dv)  # (U,)
@@ -68,7 +77,8 @@ class _Moments:
         self.n = n
 
     def stats(self) -> UnitStats:
-        return UnitStats(self.n, self.mv, np.sqrt(np.maximum(self.m2v, 0.0) / self.n), self.lo, self.hi)
+        sample = np.concatenate(self.rows) if self.rows else None
+        return UnitStats(self.n, self.mv, np.sqrt(np.maximum(self.m2v, 0.0) / self.n), self.lo, self.hi, sample)
 
     def r(self) -> np.ndarray:
         den = np.sqrt(self.m2v * self.m2y)  # (U,)
@@ -82,10 +92,14 @@ def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: 
                t1: int | None = None) -> UnitStats:
     """Mean, standard deviation, min and max of every unit over timesteps [t0, t1) (default: all)."""
     t0, t1 = time_range(trace, t0, t1)
-    acc = _Moments()
+    acc = _Moments(_stride(t1 - t0))
     for s, e in spans(t0, t1):
         acc.add(window(trace, quantity, layer, reverse, s, e).astype(np.float64))
     return acc.stats()
+
+
+def _stride(n: int) -> int:
+    return max(1, -(-n // SAMPLE))
 
 
 def _labels(trace, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +115,7 @@ def correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = Fa
 
     Timesteps whose label is not finite are left out; r is NaN for a constant unit or a constant label."""
     y, keep = _labels(trace, labels)
-    acc = _Moments()
+    acc = _Moments(_stride(int(keep.sum())))
     for s, e in spans(0, len(trace)):
         v = window(trace, quantity, layer, reverse, s, e).astype(np.float64)  # (K, U)
         k = keep[s:e]
@@ -116,27 +130,27 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
     """(U,) P(value at a yes-timestep > value at a no-timestep) + half the ties, per unit.
 
     ``labels``: (T,) yes (non-zero) / no (zero); NaN labels are left out. 0.5: the unit does not separate
-    the two; 1: it is higher at every yes-timestep; 0: lower. NaN when one class is empty. ``stats``: the
-    units' range (from ``correlation``), to save a pass."""
+    the two; 1: it is higher at every yes-timestep; 0: lower. NaN when one class is empty. ``stats``: from
+    ``correlation`` (with its sample of values), to save a pass."""
     y, keep = _labels(trace, labels)
     yes = keep & (y != 0)
     no = keep & (y == 0)
     n1, n0 = int(yes.sum()), int(no.sum())
-    if stats is None:
+    if stats is None or stats.sample is None:
         stats = unit_stats(trace, quantity, layer, reverse)
     U = len(stats.mean)
     if n1 == 0 or n0 == 0:
         return np.full(U, np.nan)
-    lo = stats.min
-    width = np.where(stats.max > lo, stats.max - lo, 1.0)  # (U,)
-    scale = bins / width  # (U,)
+    edges = np.percentile(stats.sample, np.linspace(0, 100, bins + 1)[1:-1], axis=0).T  # (U, bins - 1)
+    edges = np.ascontiguousarray(edges, dtype=np.float32)
     offset = np.arange(U) * bins  # (U,): each unit's own block of bins
     hist_yes = np.zeros(U * bins, np.int64)
     hist_no = np.zeros(U * bins, np.int64)
     for s, e in spans(0, len(trace)):
         v = window(trace, quantity, layer, reverse, s, e)  # (K, U)
-        b = ((v - lo) * scale).astype(np.int64)  # (K, U)
-        np.clip(b, 0, bins - 1, out=b)
+        b = np.empty(v.shape, np.int64)  # (K, U): bin of each value
+        for u in range(U):
+            b[:, u] = np.searchsorted(edges[u], v[:, u], side="right")
         b += offset
         for mask, hist in ((yes[s:e], hist_yes), (no[s:e], hist_no)):
             if mask.any():

@@ -24,8 +24,9 @@ def window(trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int, un
     return values if units is None else values[:, list(units)]
 
 
-def spans(t0: int, t1: int, chunk: int = CHUNK) -> Iterator[tuple[int, int]]:
-    """The windows [s, e) that cover [t0, t1)."""
+def spans(t0: int, t1: int, chunk: int | None = None) -> Iterator[tuple[int, int]]:
+    """The windows [s, e) of ``chunk`` (default CHUNK) timesteps that cover [t0, t1)."""
+    chunk = chunk or CHUNK
     for s in range(t0, t1, chunk):
         yield s, min(s + chunk, t1)
 
