@@ -87,6 +87,10 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
     check_quantity(trace, quantity)
     if by not in ("r", "auc"):
         raise InputError(f"rank by 'r' or 'auc', not {by!r}")
+    y = np.asarray(feature, dtype=np.float64)
+    finite = y[np.isfinite(y)] if y.ndim == 1 else y
+    if y.ndim == 1 and finite.size and np.all(finite == finite[0]):
+        raise InputError(f"the feature is {finite[0]:g} at every token of this text: nothing to correlate with")
     binary = is_binary(feature)
     with_auc = binary if with_auc is None else with_auc
     if (by == "auc" or with_auc) and not binary:
