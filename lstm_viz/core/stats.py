@@ -4,8 +4,9 @@ Pearson correlation with a per-timestep label, and the AUC of a yes/no label.
 Windows are merged with Chan et al.'s pairwise update of means and centred sums (exact, no cancellation in
 ``sum(x^2) - n mean^2``). The AUC is read from per-unit histograms of the two classes over ``bins`` bins of
 equal mass (edges: the unit's quantiles, estimated from up to SAMPLE evenly spaced timesteps), so neither
-outliers nor a crowd of values near one number can squeeze a unit into a few bins. It equals the rank-based
-AUC (Mann-Whitney U / n1 n0) up to pairs inside one bin, at most about 1 / (2 bins).
+outliers nor a crowd of values near one number can squeeze a unit into a few bins; a value finds its bin
+through a table of GRID fine cells over the unit's range. It equals the rank-based AUC (Mann-Whitney U /
+n1 n0) up to pairs inside one bin or one fine cell: within 1e-3 on a trained model's cells (tests).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .errors import InputError
 from .stream import spans, time_range, window
 
 AUC_BINS = 512
+GRID = 8192  # fine cells per unit that find a value's bin by table lookup
 SAMPLE = 8192  # timesteps kept (evenly spaced) to place the AUC's bins
 
 
@@ -43,16 +45,17 @@ class _Moments:
         self.my = self.m2y = 0.0
 
     def add(self, v: np.ndarray, y: np.ndarray | None = None) -> None:
-        """v (K, U) float64, y (K,) float64 or None."""
+        """v (K, U) float32 or float64, y (K,) float64 or None."""
         k = len(v)
         if k == 0:
             return
         if self.stride:
             first = -self.n % self.stride  # the rows whose running index is a multiple of stride
             self.rows.append(v[first::self.stride].astype(np.float32))
-        mv = v.mean(axis=0)  # (U,)
-        dv = v - mv  # (K, U)
-        m2v = np.einsum("ku,ku->u", dv, dv)  # (U,)
+        mv = v.mean(axis=0, dtype=np.float64)  # (U,)
+        dv = v - mv.astype(v.dtype)  # (K, U), in v's own precision
+        off = dv.mean(axis=0, dtype=np.float64)  # (U,): what rounding the mean to v's precision left
+        m2v = np.einsum("ku,ku->u", dv, dv, dtype=np.float64) - k * off * off  # (U,)
         lo, hi = v.min(axis=0), v.max(axis=0)
         if y is not None:
             my = float(y.mean())
@@ -94,7 +97,7 @@ def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: 
     t0, t1 = time_range(trace, t0, t1)
     acc = _Moments(_stride(t1 - t0))
     for s, e in spans(t0, t1):
-        acc.add(window(trace, quantity, layer, reverse, s, e).astype(np.float64))
+        acc.add(window(trace, quantity, layer, reverse, s, e))
     return acc.stats()
 
 
@@ -117,7 +120,7 @@ def correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = Fa
     y, keep = _labels(trace, labels)
     acc = _Moments(_stride(int(keep.sum())))
     for s, e in spans(0, len(trace)):
-        v = window(trace, quantity, layer, reverse, s, e).astype(np.float64)  # (K, U)
+        v = window(trace, quantity, layer, reverse, s, e)  # (K, U)
         k = keep[s:e]
         acc.add(v[k], y[s:e][k]) if not k.all() else acc.add(v, y[s:e])
     if acc.n < 2:
@@ -143,23 +146,44 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
         return np.full(U, np.nan)
     edges = np.percentile(stats.sample, np.linspace(0, 100, bins + 1)[1:-1], axis=0).T  # (U, bins - 1)
     edges = np.ascontiguousarray(edges, dtype=np.float32)
-    offset = np.arange(U) * bins  # (U,): each unit's own block of bins
-    hist_yes = np.zeros(U * bins, np.int64)
-    hist_no = np.zeros(U * bins, np.int64)
+    lut, inside, lo, scale = _bin_table(edges, stats.min, stats.max)
+    cells = np.arange(U, dtype=np.int64) * GRID  # (U,): each unit's block of the table
+    blocks = np.arange(U, dtype=np.int64) * bins  # (U,): each unit's block of bins
+    hist = np.zeros(U * bins * 2, np.int64)  # (U * bins * 2,): [unit, bin, no/yes]
     for s, e in spans(0, len(trace)):
         v = window(trace, quantity, layer, reverse, s, e)  # (K, U)
-        b = np.empty(v.shape, np.int64)  # (K, U): bin of each value
-        for u in range(U):
-            b[:, u] = np.searchsorted(edges[u], v[:, u], side="right")
-        b += offset
-        for mask, hist in ((yes[s:e], hist_yes), (no[s:e], hist_no)):
-            if mask.any():
-                hist += np.bincount(b[mask].ravel(), minlength=U * bins)
+        g = ((v - lo) * scale).astype(np.int64)  # (K, U): the value's fine cell
+        np.clip(g, 0, GRID - 1, out=g)
+        g += cells
+        b = lut[g]  # (K, U): the bin, up to the edges inside the value's own cell
+        straddled = inside[g] > 0  # (K, U): values in cells that hold edges: find their bin exactly
+        for u in np.flatnonzero(straddled.any(axis=0)):
+            rows = np.flatnonzero(straddled[:, u])
+            b[rows, u] = np.searchsorted(edges[u], v[rows, u], side="right")
+        key = (b + blocks) * 2 + yes[s:e, None]  # (K, U)
+        kept = keep[s:e]
+        hist += np.bincount((key if kept.all() else key[kept]).ravel(), minlength=U * bins * 2)
+    hist = hist.reshape(U, bins, 2)
+    hist_no, hist_yes = hist[..., 0], hist[..., 1]
     hy = hist_yes.reshape(U, bins).astype(np.float64)
     hn = hist_no.reshape(U, bins).astype(np.float64)
     below = np.cumsum(hn, axis=1) - hn  # (U, bins): no-values in lower bins
     wins = (hy * (below + 0.5 * hn)).sum(axis=1)  # (U,)
     return wins / (n1 * n0)
+
+
+def _bin_table(edges: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """A lookup from fine cells (GRID per unit, equal width over [lo, hi]) to equal-mass bins.
+
+    Returns, per cell (U * GRID,), the number of the unit's ``edges`` (U, bins - 1) in earlier cells and the
+    number inside the cell; and lo (U,), GRID / width (U,) as float32 to find a value's cell."""
+    U = len(lo)
+    width = np.where(hi > lo, hi - lo, 1.0)  # (U,)
+    scale = GRID / width  # (U,)
+    cell = np.clip(((edges - lo[:, None]) * scale[:, None]).astype(np.int64), 0, GRID - 1)  # (U, bins - 1)
+    counts = np.bincount((cell + np.arange(U)[:, None] * GRID).ravel(), minlength=U * GRID).reshape(U, GRID)
+    before = np.cumsum(counts, axis=1) - counts  # (U, GRID): edges in earlier cells
+    return before.ravel(), counts.ravel(), lo.astype(np.float32), scale.astype(np.float32)
 
 
 def rank_auc(values, labels) -> np.ndarray:
