@@ -4,6 +4,7 @@
     lstm-viz info    CHECKPOINT
     lstm-viz train   (CORPUS_FILE... | --corpus NAME) -o OUT.pt [...]
     lstm-viz export  [CHECKPOINT] (--text T | --text-file F) --view VIEW -o OUT.{png,svg,pdf,csv}
+    lstm-viz units   [CHECKPOINT] (--text T | --text-file F) (--regex R | --feature NAME | --span S:E)
 
 Each subcommand lives in lstm_viz/commands/<name>.py with ``add_arguments(parser)`` and ``run(args) -> int``.
 Bad input ends with one line on stderr and exit status 2, never a traceback.
@@ -21,6 +22,7 @@ SUBCOMMANDS = {
     "info": "describe what a checkpoint holds",
     "train": "train a character-level LSTM on text files or a built-in corpus",
     "export": "render a figure (PNG, SVG, PDF) or the data (CSV) without a display",
+    "units": "find the units that follow a feature of the text, a regex, or an example span",
 }
 
 

@@ -12,7 +12,8 @@ from lstm_viz.core.errors import InputError
 
 from ._common import add_model_arguments, add_text_arguments, load_model_from_args, read_input
 
-VIEWS = ("forget", "input", "output", "candidate", "cell", "hidden", "traces", "text", "dashboard")
+VIEWS = ("forget", "input", "output", "candidate", "cell", "hidden", "traces", "text", "dashboard", "saturation",
+         "cell-diagram")
 QUANTITY_NAMES = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate",
                   "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
 FIGURES = (".png", ".svg", ".pdf")
@@ -33,6 +34,8 @@ def add_arguments(p) -> None:
                    "for heatmaps and data, the five that vary most for traces, one for text)")
     p.add_argument("--range", dest="time_range", metavar="START:END",
                    help="timesteps START (inclusive) to END (exclusive); either may be left out")
+    p.add_argument("--step", type=int, metavar="T", help="cell-diagram: the timestep (default: the last of the "
+                   "range); the unit is the first of --units (default 0)")
     p.add_argument("--title", help="the figure's title (default: model name, quantity, layer, direction)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--dpi", type=float, default=300, metavar="N", help="PNG resolution (default 300)")
@@ -65,7 +68,8 @@ def run(args) -> int:
         from lstm_viz.figures import resolution
 
         resolution(args.dpi, args.scale)
-    tr = trace(load_model_from_args(args), read_input(args))
+    model = load_model_from_args(args)
+    tr = trace(model, read_input(args))
     sel = validate_selection(tr, quantity, args.layer, args.reverse, units, time_range)
     time_range = (sel.start, sel.end)
     if fmt == ".csv":
@@ -73,15 +77,23 @@ def run(args) -> int:
     elif fmt == ".npz":
         write_npz(tr, args.output, units, time_range)
     else:
-        _figure(tr, args, units, time_range)
+        _figure(tr, args, units, time_range, _diagram(model, tr, args, units, sel) if args.view == "cell-diagram"
+                else None)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
-def _figure(tr, args, units, time_range) -> None:
+def _diagram(model, tr, args, units, sel):
+    from lstm_viz.core.diagram import cell_step
+
+    step = sel.end - 1 if args.step is None else args.step
+    return cell_step(model, tr, step, units[0] if units else 0, args.layer, args.reverse)
+
+
+def _figure(tr, args, units, time_range, diagram=None) -> None:
     from lstm_viz.figures import FigureSpec, export_figure, headless_app
 
     spec = FigureSpec(args.view, layer=args.layer, reverse=args.reverse, units=units, time_range=time_range,
-                      quantity=QUANTITY_NAMES[args.quantity], title=args.title)
+                      quantity=QUANTITY_NAMES[args.quantity], title=args.title, diagram=diagram)
     with headless_app():
         export_figure(tr, spec, args.output, dpi=args.dpi, scale=args.scale)

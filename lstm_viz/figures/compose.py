@@ -23,7 +23,7 @@ from .text_item import ColouredText
 
 HEATMAP_VIEWS = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate",
                  "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
-VIEWS = (*HEATMAP_VIEWS, "traces", "text", "dashboard")
+VIEWS = (*HEATMAP_VIEWS, "traces", "text", "dashboard", "saturation", "cell-diagram")
 TRACE_UNITS = 5  # units drawn by "traces" and "text" when none are chosen: the ones that vary most
 TEXT_UNITS = 1
 MAX_TEXT_UNITS = 8
@@ -38,6 +38,7 @@ class FigureSpec:
     time_range: tuple[int, int] | None = None  # (start, end): start inclusive, end exclusive; None: all
     quantity: str = "cell"  # what "traces", "text" and the dashboard's text strip show (a QUANTITIES name)
     title: str | None = None  # None: model name, quantity, layer and direction
+    diagram: object | None = None  # "cell-diagram": its numbers, a lstm_viz.core.diagram.CellStep
 
     def __post_init__(self):
         if self.view not in VIEWS:
@@ -129,6 +130,14 @@ def build_figure(trace: Trace, spec: FigureSpec, ink: float = 1.0) -> Figure:
         return _traces_figure(trace, spec, ink)
     if spec.view == "text":
         return _text_figure(trace, spec, ink)
+    if spec.view == "saturation":
+        from .saturation import saturation_figure
+
+        return saturation_figure(trace, spec, ink)
+    if spec.view == "cell-diagram":
+        from .cell_diagram import cell_diagram_figure
+
+        return cell_diagram_figure(trace, spec, ink)
     return _dashboard(trace, spec, ink)
 
 
