@@ -67,6 +67,13 @@ class PlotStack(QtWidgets.QWidget):
         width = max(self.strip.plot.getViewBox().width(), 400.0)
         self.strip.plot.setXRange(0, min(len(tr), int(width / 9)), padding=0)
 
+    def show_whole_text(self) -> None:
+        """Every timestep and every unit in view (Ctrl+9)."""
+        tr = self.state.trace
+        if tr is None:
+            return
+        self.strip.plot.setXRange(0, len(tr), padding=0)
+
     def redraw(self, traces: bool = True) -> None:
         s = self.state
         ref = s.values(s.quantity)

@@ -13,7 +13,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from .. import style
-from .common import BACKGROUND, FOREGROUND, LEFT_AXIS_WIDTH, SELECTED_TIME, hline, view_point, vline
+from .common import (BACKGROUND, COLOUR_BAR_GAP, COLOUR_BAR_WIDTH, FOREGROUND, LEFT_AXIS_WIDTH, RIGHT_MARGIN,
+                     SELECTED_TIME, hline, view_point, vline)
 
 
 class UnitAxis(pg.AxisItem):
@@ -51,7 +52,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         super().__init__(parent=parent)
         self.quantity = quantity
         self.setBackground(BACKGROUND)
-        self.ci.setContentsMargins(0, 2, 4, 2)
+        self.ci.setContentsMargins(0, 2, RIGHT_MARGIN, 2)
+        self.ci.layout.setHorizontalSpacing(COLOUR_BAR_GAP)
         self.axis = UnitAxis()
         self.plot = self.addPlot(row=0, col=0, axisItems={"left": self.axis})
         self.plot.setDefaultPadding(0.0)
@@ -72,6 +74,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.bar.getAxis("right").setTextPen(FOREGROUND)
         self.bar.getAxis("right").setPen(FOREGROUND)
         self.bar.getAxis("right").setWidth(44)
+        self.bar.getAxis("right").enableAutoSIPrefix(False)
+        self.bar.setFixedWidth(COLOUR_BAR_WIDTH)  # the right column every time-aligned plot reserves
         self.addItem(self.bar, row=0, col=1)
         self.image.setLookupTable(style.colormap(quantity).getLookupTable(nPts=256))
         self.vline, self.hline, self.tline = vline(), hline(), vline(SELECTED_TIME)
