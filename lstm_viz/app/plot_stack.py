@@ -68,9 +68,9 @@ class PlotStack(QtWidgets.QWidget):
         self._levels, self._arrays, self._traces_key = {}, [], None
         self.state.set_hover(None, None)  # a hovered cell of the old trace means nothing in the new one
         self.strip.set_tokens(trace.tokens if trace is not None else ())
-        self.redraw(traces=False)
         if trace is not None and (first or old_len != len(trace)):
-            self.reset_zoom()
+            self.reset_zoom()  # first: the heatmaps then cut their windows once, at the new zoom
+        self.redraw(traces=False)
         # The traces follow in a later pass of the event loop: no single pass keeps the GUI busy for long.
         QtCore.QTimer.singleShot(15, self, lambda: self._draw_traces(self.state.units))
 
@@ -126,7 +126,8 @@ class PlotStack(QtWidgets.QWidget):
             return np.argsort(-key, kind="stable")
         return unit_order(base, s.order, s.time)
 
-    def redraw(self, traces: bool = True) -> None:
+    def redraw(self, traces: bool = True, only: set[str] | None = None) -> None:
+        """Draw the shown heatmaps (``only``: just these) in the current order, the marks and the traces."""
         s = self.state
         ref = s.values(s.quantity)
         cell = s.values("cell")
@@ -134,6 +135,8 @@ class PlotStack(QtWidgets.QWidget):
         order = self._row_order(base)
         self._order = order
         for q, h in self.heatmaps.items():
+            if only is not None and q not in only:
+                continue
             if h.isVisible() or q in s.panels:
                 values = s.values(q)
                 if values is None:
@@ -181,8 +184,9 @@ class PlotStack(QtWidgets.QWidget):
     def _panels(self, panels) -> None:
         for q, h in self.heatmaps.items():
             h.setVisible(q in panels)
-        if any(q in self._stale or self.heatmaps[q].shape[1] == 0 for q in panels):
-            self.redraw(traces=False)
+        stale = {q for q in panels if q in self._stale or self.heatmaps[q].shape[1] == 0}
+        if stale:
+            self.redraw(traces=False, only=stale)
         else:
             self._link_unit_axes()
 
