@@ -11,6 +11,8 @@ from .worker import one_line
 
 FIGURE_VIEWS = {"dashboard": "dashboard", "forget_gate": "forget", "input_gate": "input", "output_gate": "output",
                 "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
+FIGURE_FILTERS = [("PNG image", ".png"), ("SVG vector", ".svg"), ("PDF", ".pdf")]
+WHOLE_TRACE = "NPZ: the whole trace"
 
 
 def current_view(window) -> dict:
@@ -23,6 +25,32 @@ def figure_choices() -> list[str]:
     return ["dashboard", "forget", "input", "output", "candidate", "cell", "hidden", "traces", "text"]
 
 
+def ask_save_path(window, caption: str, filters: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """A save dialog offering ``filters`` [(label, ".ext")]; (path, chosen label) or None when cancelled.
+    A name typed without one of the offered extensions gets the chosen filter's (PDF chosen: ".pdf")."""
+    text = ";;".join(f"{label} (*{ext})" for label, ext in filters)
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+        window, caption, window.settings.value("recent/export", "", type=str), text)
+    if not path:
+        return None
+    label, ext = next(((lab, e) for lab, e in filters if chosen.startswith(lab)), filters[0])
+    if Path(path).suffix.lower() not in {e for _, e in filters}:
+        path += ext
+    window.settings.setValue("recent/export", str(Path(path).parent))
+    return path, label
+
+
+def heatmap_rows(window, quantity: str) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """The heatmap's on-screen row order, and the units of the rows in view (None: all of them)."""
+    h = window.stack.heatmaps[quantity]
+    order = tuple(int(u) for u in h.axis.order)
+    y0, y1 = sorted(h.vb.viewRange()[1])
+    r0, r1 = max(0, int(y0 + 0.5)), min(len(order), int(y1 + 0.5))
+    if r0 == 0 and r1 >= len(order) or r1 <= r0:
+        return order, None
+    return order, order[r0:r1]
+
+
 def export_figure(window) -> None:
     s = window.state
     if s.trace is None:
@@ -31,23 +59,33 @@ def export_figure(window) -> None:
     view, ok = QtWidgets.QInputDialog.getItem(window, "Export figure", "View:", figure_choices(), 0, False)
     if not ok:
         return
-    path = dialogs.save_file(window, "Export figure", window.settings.value("recent/export", "", type=str),
-                             "PNG image (*.png);;SVG vector (*.svg);;PDF (*.pdf)")
-    if not path:
+    asked = ask_save_path(window, "Export figure", FIGURE_FILTERS)
+    if not asked:
         return
-    if not Path(path).suffix:
-        path += ".png"
-    window.settings.setValue("recent/export", str(Path(path).parent))
+    path = asked[0]
     try:
         from lstm_viz.figures import FigureSpec, export_figure as write_figure
+        from lstm_viz.figures.compose import HEATMAP_VIEWS
     except ImportError as e:
         dialogs.error(window, "Export figure", f"figure export is not available in this build ({e})")
         return
     v = current_view(window)
-    units = v["units"] if view in ("traces", "text", "dashboard") else None
+    units, order = (v["units"] if view in ("traces", "text", "dashboard") else None), None
+    if view in HEATMAP_VIEWS:
+        # the rows as on screen: the same order, and only the rows in view when the unit axis is zoomed in
+        order, units = heatmap_rows(window, HEATMAP_VIEWS[view])
+    elif view == "dashboard":  # the selected units, in their on-screen order
+        order = heatmap_rows(window, s.panels[0] if s.panels else "cell")[0]
     spec = FigureSpec(view=view, layer=v["layer"], reverse=v["reverse"], units=units,
-                      time_range=v["time_range"], quantity=v["quantity"])
+                      time_range=v["time_range"], quantity=v["quantity"], order=order)
     _run(window, lambda: write_figure(s.trace, spec, path), f"wrote {path}", "Export figure")
+
+
+def data_filters(quantity: str) -> list[tuple[str, str]]:
+    """What Export data offers, each label saying exactly what is written."""
+    return [(f"CSV: the {style.LABELS[quantity]}, selected units \u00d7 visible range", ".csv"),
+            ("NPZ: every quantity, selected units \u00d7 visible range", ".npz"),
+            (f"{WHOLE_TRACE}, every quantity, unit and timestep", ".npz")]
 
 
 def export_data(window) -> None:
@@ -55,13 +93,10 @@ def export_data(window) -> None:
     if s.trace is None:
         window.status_label.setText("nothing to export yet: no analysis")
         return
-    path = dialogs.save_file(window, "Export data", window.settings.value("recent/export", "", type=str),
-                             f"CSV of the {style.LABELS[s.quantity]} (*.csv);;NPZ of every quantity (*.npz)")
-    if not path:
+    asked = ask_save_path(window, "Export data", data_filters(s.quantity))
+    if not asked:
         return
-    if not Path(path).suffix:
-        path += ".csv"
-    window.settings.setValue("recent/export", str(Path(path).parent))
+    path, label = asked
     try:
         from lstm_viz.core import export_data as ed
     except ImportError as e:
@@ -69,7 +104,9 @@ def export_data(window) -> None:
         return
     v = current_view(window)
     if Path(path).suffix.lower() == ".npz":
-        job = lambda: ed.write_npz(s.trace, path, units=v["units"], time_range=v["time_range"])  # noqa: E731
+        whole = label.startswith(WHOLE_TRACE)
+        units, time_range = (None, None) if whole else (v["units"], v["time_range"])
+        job = lambda: ed.write_npz(s.trace, path, units=units, time_range=time_range)  # noqa: E731
     else:
         job = lambda: ed.write_csv(s.trace, path, v["quantity"], layer=v["layer"], reverse=v["reverse"],  # noqa: E731
                                    units=v["units"], time_range=v["time_range"])

@@ -202,6 +202,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor.textChanged.connect(lambda: s.set_text(self.editor.toPlainText(), typed=True))
         self.coloured.hovered.connect(lambda t: s.set_hover(t, s.hover[1]) if t is not None else None)
         self.coloured.clicked.connect(s.select_time)
+        self.stack.time_range_changed.connect(self.coloured.show_time_range)  # the text follows the plots
         s.trace_changed.connect(self._trace_changed)
         s.text_changed.connect(self._text_changed)
         s.selection_changed.connect(lambda _: self._recolour())

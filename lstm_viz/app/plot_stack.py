@@ -10,12 +10,15 @@ from PySide6 import QtCore, QtWidgets
 
 from . import style
 from .ordering import unit_order
+from .views.binned import SYNC_VALUES, Background, TimeBins, order_key
 from .views.heatmap import HeatmapView
 from .views.text_strip import TextStripView
 from .views.traces import TracesView
 
 
 class PlotStack(QtWidgets.QWidget):
+    time_range_changed = QtCore.Signal(int, int)  # the visible [start, end) of the text, as the plots show it
+
     def __init__(self, state, parent=None):
         super().__init__(parent)
         self.state = state
@@ -23,6 +26,12 @@ class PlotStack(QtWidgets.QWidget):
         self.heatmaps = {q: HeatmapView(q) for q in style.QUANTITIES}
         self.traces = TracesView()
         self.orders: dict[str, np.ndarray] = {}
+        self.background = Background(self)  # pyramids and orderings of long traces, off the GUI thread
+        self._levels: dict[int, tuple[float, float]] = {}  # id(values) -> colour range, for this trace
+        self._arrays: list[np.ndarray] = []  # the arrays keyed by id() above, kept alive
+        self._order = None  # the row order now drawn
+        self._stale: set[str] = set()  # hidden heatmaps not redrawn since the view changed
+        self._traces_key = None
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
@@ -38,12 +47,15 @@ class PlotStack(QtWidgets.QWidget):
         self.traces.plot.setXLink(master)
         for w in (self.strip.widget, self.traces.widget):
             w.scene().sigMouseMoved.connect(lambda pos, w=w: self._time_hover(w, pos))
+            w.viewport().installEventFilter(self)
         self.strip.widget.scene().sigMouseClicked.connect(self._strip_click)
+        master.getViewBox().sigXRangeChanged.connect(lambda *_: self._emit_time_range())
+        self.background.ready.connect(self._background_ready)
         state.trace_changed.connect(self._trace_changed)
         state.view_changed.connect(self.redraw)
         state.panels_changed.connect(self._panels)
-        state.selection_changed.connect(self._selection)
-        state.show_hidden_changed.connect(lambda _: self._selection(state.units))
+        state.selection_changed.connect(self._selection_changed)
+        state.show_hidden_changed.connect(lambda _: self._draw_traces(state.units))
         state.hover_changed.connect(self._hover)
         state.time_selected.connect(self._time_selected)
         self._panels(state.panels)
@@ -52,54 +64,169 @@ class PlotStack(QtWidgets.QWidget):
     def _trace_changed(self, trace) -> None:
         first = not self.strip.item.tokens
         old_len = len(self.strip.item.tokens)
+        self.background.clear()
+        self._levels, self._arrays, self._traces_key = {}, [], None
+        self.state.set_hover(None, None)  # a hovered cell of the old trace means nothing in the new one
         self.strip.set_tokens(trace.tokens if trace is not None else ())
-        self.redraw(traces=False)
         if trace is not None and (first or old_len != len(trace)):
-            self.reset_zoom()
+            self.reset_zoom()  # first: the heatmaps then cut their windows once, at the new zoom
+        self.redraw(traces=False)
         # The traces follow in a later pass of the event loop: no single pass keeps the GUI busy for long.
         QtCore.QTimer.singleShot(15, self, lambda: self._draw_traces(self.state.units))
 
     def reset_zoom(self) -> None:
+        """Readable tokens from the start of the text, every unit in view (Ctrl+0)."""
         tr = self.state.trace
         if tr is None:
             return
         # Wide enough to read every token: about 9 pixels each.
         width = max(self.strip.plot.getViewBox().width(), 400.0)
         self.strip.plot.setXRange(0, min(len(tr), int(width / 9)), padding=0)
+        self._all_units()
 
-    def redraw(self, traces: bool = True) -> None:
+    def show_whole_text(self) -> None:
+        """Every timestep and every unit in view (Ctrl+9)."""
+        tr = self.state.trace
+        if tr is None:
+            return
+        self.strip.plot.setXRange(0, len(tr), padding=0)
+        self._all_units()
+
+    def _all_units(self) -> None:
+        for h in self.heatmaps.values():
+            h.vb.setYRange(0, max(h.shape[0], 1), padding=0)
+
+    def _level(self, q: str, values: np.ndarray) -> tuple[float, float]:
+        if style.is_gate(q) or q == "candidate":
+            return style.levels(q)
+        if id(values) not in self._levels:
+            self._levels[id(values)] = style.levels(q, values)
+            self._arrays.append(values)
+        return self._levels[id(values)]
+
+    def _bins(self, values: np.ndarray):
+        """Pyramid provider for long arrays (None for short ones: their windows are cheap to average)."""
+        if values.size <= SYNC_VALUES:
+            return None
+        return lambda v: self.background.get("bins", v, lambda a: TimeBins(a).build())
+
+    def _row_order(self, base: np.ndarray | None):
+        """The unit order of the rows; None for no data. Long arrays get variance and mean orders from the
+        background: until they arrive the rows keep their order (and a later pass applies the new one)."""
+        s = self.state
+        if base is None:
+            return None
+        n = base.shape[1]
+        if s.order in ("variance", "mean"):
+            key = self.background.get(s.order, base, lambda a, m=s.order: order_key(a, m),
+                                      sync=base.size <= SYNC_VALUES)
+            if key is None:
+                old = self._order
+                return old if old is not None and len(old) == n else np.arange(n)
+            return np.argsort(-key, kind="stable")
+        return unit_order(base, s.order, s.time)
+
+    def redraw(self, traces: bool = True, only: set[str] | None = None) -> None:
+        """Draw the shown heatmaps (``only``: just these) in the current order, the marks and the traces."""
         s = self.state
         ref = s.values(s.quantity)
         cell = s.values("cell")
         base = ref if ref is not None and cell is not None and ref.shape[1] == cell.shape[1] else cell
-        order = unit_order(base, s.order, s.time)
+        order = self._row_order(base)
+        self._order = order
         for q, h in self.heatmaps.items():
+            if only is not None and q not in only:
+                continue
             if h.isVisible() or q in s.panels:
                 values = s.values(q)
-                h.set_data(values, order if values is not None and order is not None
-                           and len(order) == values.shape[1] else None)
+                if values is None:
+                    h.set_data(None, None)
+                else:
+                    h.set_data(values, order if order is not None and len(order) == values.shape[1] else None,
+                               self._level(q, values), self._bins(values))
+                self._stale.discard(q)
+            else:
+                self._stale.add(q)
             self.orders[q] = h.axis.order
-        self._selection(s.units, traces)
+        self._link_unit_axes()
+        self._marks(s.units)
+        if traces:
+            self._draw_traces(s.units)
         self._time_selected(s.time)
+
+    def _background_ready(self) -> None:
+        """A pyramid or an ordering came back from the worker: draw with it."""
+        s = self.state
+        if s.order in ("variance", "mean"):
+            ref = s.values(s.quantity)
+            cell = s.values("cell")
+            base = ref if ref is not None and cell is not None and ref.shape[1] == cell.shape[1] else cell
+            order = self._row_order(base)
+            if order is not None and (self._order is None or not np.array_equal(order, self._order)):
+                self.redraw(traces=False)
+                return
+        for h in self.heatmaps.values():
+            if h.isVisible():
+                h.refresh_if_sampled()
+
+    def _link_unit_axes(self) -> None:
+        """Rows line up: the unit axes of heatmaps with the same number of units move together."""
+        first: dict[int, HeatmapView] = {}
+        for h in self.heatmaps.values():
+            n = h.shape[0]
+            leader = first.setdefault(n, h)
+            target = None if leader is h else leader.vb
+            if h.vb.linkedView(1) is not target:
+                h.vb.setYLink(target)
+                if target is not None:
+                    h.vb.setYRange(*target.viewRange()[1], padding=0)
 
     def _panels(self, panels) -> None:
         for q, h in self.heatmaps.items():
             h.setVisible(q in panels)
-        self.redraw()
+        stale = {q for q in panels if q in self._stale or self.heatmaps[q].shape[1] == 0}
+        if stale:
+            self.redraw(traces=False, only=stale)
+        else:
+            self._link_unit_axes()
 
-    def _selection(self, units, traces: bool = True) -> None:
+    def _selection_changed(self, units) -> None:
+        self._marks(units)
+        self._draw_traces(units)
+        self._show_primary_row(units)
+
+    def _marks(self, units) -> None:
         for q, h in self.heatmaps.items():
             order = h.axis.order
             where = {int(u): r for r, u in enumerate(order)}
             rows = [where[u] for u in units if u in where]
             h.set_marks(rows, [style.unit_colour(k) for k, u in enumerate(units) if u in where])
-        if traces:
-            self._draw_traces(units)
+
+    def _show_primary_row(self, units) -> None:
+        """Scroll the unit axis of every heatmap (when zoomed in) so the primary unit's row is in view."""
+        if not units:
+            return
+        for h in self.heatmaps.values():
+            hits = np.nonzero(h.axis.order == units[0])[0]
+            if not len(hits):
+                continue
+            row = int(hits[0])
+            y0, y1 = sorted(h.vb.viewRange()[1])
+            if y0 <= row and row + 1 <= y1:
+                continue
+            span = y1 - y0
+            top = min(max(row + 0.5 - span / 2, 0.0), max(h.shape[0] - span, 0.0))
+            h.vb.setYRange(top, top + span, padding=0)
 
     def _draw_traces(self, units) -> None:
         s = self.state
+        cell = s.values("cell")
         hidden = s.values("hidden") if s.show_hidden else None
-        self.traces.set_curves(s.values("cell"), hidden, units)
+        key = (id(cell), id(hidden), tuple(units))
+        if key == self._traces_key:
+            return
+        self._traces_key = key
+        self.traces.set_curves(cell, hidden, units)
 
     def _hover(self, t, unit) -> None:
         for h in self.heatmaps.values():
@@ -129,9 +256,12 @@ class PlotStack(QtWidgets.QWidget):
         return int(order[row]) if row is not None and 0 <= row < len(order) else None
 
     def _heatmap_hover(self, q, t, row) -> None:
+        """Over a cell: that (t, unit); anywhere else (axis, colour bar, outside): no hover, so the inspector
+        shows the selected (t, unit)."""
         if t is None:
-            return
-        self.state.set_hover(t, self._unit_of(q, row))
+            self.state.set_hover(None, None)
+        else:
+            self.state.set_hover(t, self._unit_of(q, row))
 
     def _heatmap_click(self, q, t, row, add) -> None:
         unit = self._unit_of(q, row)
@@ -140,18 +270,36 @@ class PlotStack(QtWidgets.QWidget):
             self.state.select_time(t)
 
     def _time_hover(self, widget, pos) -> None:
-        plot = widget.getPlotItem()
-        vb = plot.getViewBox()
-        if self.state.trace is None or not vb.sceneBoundingRect().contains(pos):
+        """Over the strip: that timestep (the unit is the primary selected one); over the traces: that timestep
+        and the traced unit whose curve is nearest the cursor. Elsewhere: no hover."""
+        vb = widget.getPlotItem().getViewBox()
+        tr = self.state.trace
+        if tr is None or not vb.sceneBoundingRect().contains(pos):
+            self.state.set_hover(None, None)
             return
-        t = int(vb.mapSceneToView(pos).x())
-        if 0 <= t < len(self.state.trace):
-            self.state.set_hover(t, self.state.hover[1])
+        p = vb.mapSceneToView(pos)
+        t = int(p.x())
+        if not 0 <= t < len(tr):
+            self.state.set_hover(None, None)
+            return
+        unit = self.traces.unit_near(t, p.y()) if widget is self.traces.widget else None
+        self.state.set_hover(t, unit)
+
+    def eventFilter(self, obj, event) -> bool:
+        """The mouse left the strip or the traces: no hover."""
+        if event.type() == QtCore.QEvent.Type.Leave:
+            self.state.set_hover(None, None)
+        return False
 
     def _strip_click(self, event) -> None:
         t = self.strip.timestep_at(event.scenePos())
         if t is not None:
             self.state.select_time(t)
+
+    def _emit_time_range(self) -> None:
+        r = self.visible_time_range()
+        if r is not None:
+            self.time_range_changed.emit(*r)
 
     def visible_time_range(self) -> tuple[int, int] | None:
         tr = self.state.trace

@@ -48,20 +48,28 @@ def colormap(quantity: str) -> pg.ColorMap:
 
 
 CLIP_PERCENTILE = 99.0  # signed quantities: the colour range covers this percentile of |value|
-_SAMPLES = 200_000  # values looked at to find it (evenly spaced), so a 20,000 x 512 trace costs milliseconds
+EXACT_VALUES = 1_000_000  # up to this many values the percentile is exact
+_SAMPLE_VALUES = 400_000  # beyond: whole rows (every unit) spread evenly over the text, about this many values
 
 
 def levels(quantity: str, data: np.ndarray | None = None) -> tuple[float, float]:
     """Colour range: [0, 1] for gates and [-1, 1] for the tanh-bounded candidate. Cell and hidden states use
     [-m, m] with m the 99th percentile of |value| (at least 1e-6): a few units with huge cell values would
     otherwise wash every other unit out to white. Values beyond m are drawn in the end colours; the inspector,
-    traces and exported data always give the exact values."""
+    traces and exported data always give the exact values.
+
+    data: (T, units). Exact up to EXACT_VALUES values; beyond, computed on whole rows spread evenly over time,
+    so every unit is sampled (a stride over the flattened array would line up with the unit count and see
+    only some units) and a 200,000 x 512 trace costs milliseconds."""
     if is_gate(quantity):
         return 0.0, 1.0
     if quantity == "candidate" or data is None or data.size == 0:
         return -1.0, 1.0
-    flat = np.abs(np.asarray(data, dtype=np.float32)).ravel()
-    flat = flat[:: max(1, flat.size // _SAMPLES)]
+    data = np.asarray(data)
+    if data.ndim == 2 and data.size > EXACT_VALUES:
+        rows = max(1, _SAMPLE_VALUES // max(data.shape[1], 1))
+        data = data[np.linspace(0, data.shape[0] - 1, rows).round().astype(np.intp)]  # (rows, units)
+    flat = np.abs(data.astype(np.float32, copy=False)).ravel()
     flat = flat[np.isfinite(flat)]
     m = float(np.percentile(flat, CLIP_PERCENTILE)) if flat.size else 1.0
     return -max(m, 1e-6), max(m, 1e-6)

@@ -39,6 +39,7 @@ class FigureSpec:
     quantity: str = "cell"  # what "traces", "text" and the dashboard's text strip show (a QUANTITIES name)
     title: str | None = None  # None: model name, quantity, layer and direction
     diagram: object | None = None  # "cell-diagram": its numbers, a lstm_viz.core.diagram.CellStep
+    order: tuple[int, ...] | None = None  # heatmap rows top to bottom (the app's on-screen order); None: by number
 
     def __post_init__(self):
         if self.view not in VIEWS:
@@ -49,6 +50,8 @@ class FigureSpec:
             raise InputError(f"unknown quantity {self.quantity!r}; one of {', '.join(style.QUANTITIES)}")
         if self.units is not None:
             object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        if self.order is not None:
+            object.__setattr__(self, "order", tuple(int(u) for u in self.order))
 
     @property
     def shown_quantity(self) -> str:
@@ -87,6 +90,16 @@ def _selection(trace: Trace, spec: FigureSpec, quantity: str, default_n: int | N
         data = trace.get(quantity, spec.layer, spec.reverse)[sel.times]
         sel = Selection(most_varying(data, default_n), sel.start, sel.end)
     return sel
+
+
+def _rows(spec: FigureSpec, sel: Selection) -> Selection:
+    """The heatmap rows: the selected units in ``spec.order`` (units it does not name follow by number)."""
+    if spec.order is None:
+        return sel
+    chosen = set(sel.units)
+    first = [u for u in dict.fromkeys(spec.order) if u in chosen]
+    rest = sorted(chosen - set(first))
+    return Selection(tuple(first + rest), sel.start, sel.end)
 
 
 def _values(trace: Trace, spec: FigureSpec, quantity: str, sel: Selection) -> np.ndarray:
@@ -155,7 +168,7 @@ def _finish(w: pg.GraphicsLayoutWidget, width: float, height: float, title: str)
 
 def _heatmap_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     q = spec.shown_quantity
-    sel = _selection(trace, spec, q, None)
+    sel = _rows(spec, _selection(trace, spec, q, None))
     data = _values(trace, spec, q, sel)
     pw = _plot_width(trace, sel)
     ph = float(np.clip(len(sel.units) * 12, 140, 620))
@@ -228,9 +241,10 @@ def _dashboard(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
                         caption=f" \u2014 {style.LABELS[q]}", centre=False)
     w.addItem(strip, 1, 0, 1, 2)
     row, plots = 2, []
+    rows = _rows(spec, sel)
     for quantity in ("forget_gate", "input_gate", "output_gate", "cell"):
-        data = _values(trace, spec, quantity, sel)
-        plot, _ = parts.heatmap(data, quantity, sel.units, trace.tokens, sel.start, sel.end, (pw, ph), ink,
+        data = _values(trace, spec, quantity, rows)
+        plot, _ = parts.heatmap(data, quantity, rows.units, trace.tokens, sel.start, sel.end, (pw, ph), ink,
                                 show_x_label=False)
         plot.setTitle(style.LABELS[quantity], size=f"{parts.LABEL_PX}px", color=parts.INK, bold=True)
         w.addItem(plot, row, 0)

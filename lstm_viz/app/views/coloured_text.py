@@ -1,5 +1,10 @@
 """The text coloured character by character by one unit's value (Karpathy-style). Hovering a character
-shows its loss and the model's top-5 guesses for what follows. Only the visible lines are painted."""
+shows its loss and the model's top-5 guesses for what follows.
+
+Lines wrap between words, never inside one (a word longer than a line is the only exception). A long text is
+laid out in passes of the event loop (LAYOUT_CHUNK tokens each), and only the visible lines are coloured and
+painted, so a 200,000-character text never holds the GUI thread for long. ``show_time_range`` scrolls the
+enclosing scroll area to the stretch of text the plots show."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +13,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from lstm_viz.core.vocab import display_token
 
 from .. import style
+
+LAYOUT_CHUNK = 20_000  # tokens laid out per pass of the event loop
+MARGIN = 6.0  # pixels left of every line
 
 
 def tooltip_html(trace, t: int, value: float | None, label: str) -> str:
@@ -49,8 +57,16 @@ class ColouredText(QtWidgets.QWidget):
         self.fm = QtGui.QFontMetricsF(self.font_)
         self.tokens: tuple[str, ...] = ()
         self.spaced = False  # word tokens get a space between them
-        self.colours = np.zeros((0, 4), dtype=np.uint8)
-        self.boxes = np.zeros((0, 4))  # (T, 4): x, y, w, line of each token
+        self.boxes = np.zeros((0, 4))  # (T, 4): x, y, w, line of each token (the first ``laid`` are placed)
+        self.laid = 0
+        self.line_h = 1.0
+        self._colour_range = (-1.0, 1.0)
+        self._cmap = None
+        self._follow: tuple[int, int] | None = None  # a time range to show once it is laid out
+        self._layout_timer = QtCore.QTimer(self)
+        self._layout_timer.setSingleShot(True)
+        self._layout_timer.setInterval(0)
+        self._layout_timer.timeout.connect(self._layout_more)
         self.trace = None
         self.values = None
         self.label = ""
@@ -65,56 +81,128 @@ class ColouredText(QtWidgets.QWidget):
         self._layout()
 
     def set_values(self, values: np.ndarray | None, quantity: str, label: str) -> None:
-        """values (T,) of the primary unit: colours from the quantity's colormap and range."""
+        """values (T,) of the primary unit: colours from the quantity's colormap and range (each token's
+        colour is worked out when it is painted)."""
         self.values, self.label = values, label
-        if values is None:
-            self.colours = np.zeros((len(self.tokens), 4), dtype=np.uint8)
-        else:
-            lo, hi = style.levels(quantity, values)
-            x = np.clip((np.asarray(values, dtype=np.float64) - lo) / (hi - lo), 0, 1)
-            self.colours = style.colormap(quantity).map(x, mode="byte")  # (T, 4) RGBA
+        if values is not None:
+            self._colour_range = style.levels(quantity, values)
+            self._cmap = style.colormap(quantity)
         self.update()
+
+    def colours_of(self, t0: int, t1: int) -> np.ndarray:
+        """(t1 - t0, 4) RGBA bytes of tokens t0..t1 (zeros without values)."""
+        if self.values is None or len(self.values) != len(self.tokens):
+            return np.zeros((max(t1 - t0, 0), 4), dtype=np.uint8)
+        lo, hi = self._colour_range
+        x = np.clip((np.asarray(self.values[t0:t1], dtype=np.float64) - lo) / (hi - lo), 0, 1)
+        return self._cmap.map(x, mode="byte")  # (t1 - t0, 4)
+
+    @property
+    def colours(self) -> np.ndarray:
+        """(T, 4) RGBA bytes of every token (made on request: painting colours only the visible ones)."""
+        return self.colours_of(0, len(self.tokens))
 
     # -- layout -------------------------------------------------------------------------------------------
     def _layout(self) -> None:
-        """Place every token: x, y, width and line number, wrapping at the widget's width."""
-        width = max(self.width() - 12, 200)
-        line_h = self.fm.height() + 4
-        widths = {tok: self.fm.horizontalAdvance(_shown(tok)) for tok in set(self.tokens)}
+        """Start placing every token (x, y, width, line), wrapping between words at the widget's width; the
+        first LAYOUT_CHUNK tokens now, the rest in later passes of the event loop."""
+        self._layout_timer.stop()
+        self.line_h = self.fm.height() + 4
+        self._wrap_at = max(self.width() - 12, 200)
+        shown = {tok: _shown(tok) for tok in set(self.tokens)}
+        widths = {tok: self.fm.horizontalAdvance(shown[tok]) for tok in shown}
+        self._widths = [widths[t] for t in self.tokens]
+        self._space = [t.isspace() for t in self.tokens]
+        self._xs, self._lines = [0.0] * len(self.tokens), [0] * len(self.tokens)
+        self.boxes = np.zeros((len(self.tokens), 4))
+        self.boxes[:, 2] = self._widths
+        self.laid = 0
+        self._x, self._line, self._word = MARGIN, 0, None
+        self._layout_more()
+
+    def _layout_more(self) -> None:
+        """Place the next LAYOUT_CHUNK tokens. A word that would cross the right edge moves to the next line
+        whole; whitespace may hang past the edge (it never starts a line)."""
+        T = len(self.tokens)
+        i0, i1 = self.laid, min(self.laid + LAYOUT_CHUNK, T)
+        xs, lines = self._xs, self._lines
+        widths, space, tokens = self._widths, self._space, self.tokens
+        changed = i0
         gap = self.fm.horizontalAdvance(" ") if self.spaced else 0.0
-        xs, lines = [], []
-        x, line = 6.0, 0
-        for tok in self.tokens:  # the only per-token loop: plain arithmetic (about 10 ms for 20,000 tokens)
-            w = widths[tok]
-            if x + w > width and x > 6.0:
-                x, line = 6.0, line + 1
-            xs.append(x)
-            lines.append(line)
+        x, line, word, width = self._x, self._line, self._word, self._wrap_at
+        for i in range(i0, i1):  # the only per-token loop: plain arithmetic
+            w = widths[i]
+            if space[i]:
+                word = None
+            else:
+                if self.spaced or word is None:
+                    word = i  # word tokens are words; characters gather into one until whitespace
+                if x + w > width and x > MARGIN:
+                    carry = word < i and lines[word] == line and xs[word] > MARGIN  # a word begun on this line
+                    line += 1
+                    if carry:
+                        shift = xs[word] - MARGIN
+                        for j in range(word, i):
+                            xs[j] -= shift
+                            lines[j] = line
+                        x -= shift
+                        changed = min(changed, word)
+                    else:
+                        x = MARGIN
+            xs[i] = x
+            lines[i] = line
             x += w + gap
-            if tok == "\n":
-                x, line = 6.0, line + 1
-        boxes = np.zeros((len(self.tokens), 4))
-        if self.tokens:
-            boxes[:, 0] = xs
-            boxes[:, 3] = lines
-            boxes[:, 1] = boxes[:, 3] * line_h + 4
-            boxes[:, 2] = [widths[t] for t in self.tokens]
-        self.boxes = boxes
-        self.line_h = line_h
-        n_lines = int(boxes[-1, 3]) + 1 if len(boxes) else 1
-        self.setFixedHeight(int(n_lines * line_h + 10))
+            if tokens[i] == "\n":
+                x, line, word = MARGIN, line + 1, None
+        self._x, self._line, self._word = x, line, word
+        self.boxes[changed:i1, 0] = xs[changed:i1]
+        self.boxes[changed:i1, 3] = lines[changed:i1]
+        self.boxes[changed:i1, 1] = self.boxes[changed:i1, 3] * self.line_h + 4
+        self.laid = i1
+        n_lines = lines[i1 - 1] + 1 if i1 else 1
+        self.setFixedHeight(int(n_lines * self.line_h + 10))
+        if i1 < T:
+            self._layout_timer.start()
+        if self._follow is not None and self._follow[0] < self.laid:
+            self.show_time_range(*self._follow)
         self.update()
+
+    def show_time_range(self, t0: int, t1: int) -> None:
+        """Scroll the enclosing scroll area so that timesteps [t0, t1) (the plots' visible range) are shown,
+        from the top of the view when they do not all fit."""
+        self._follow = (t0, t1)
+        if not self.laid or t0 >= self.laid:
+            return  # once the layout gets there
+        self._follow = None
+        scroll = self.parentWidget().parentWidget() if self.parentWidget() is not None else None
+        if not isinstance(scroll, QtWidgets.QScrollArea):
+            return
+        bar = scroll.verticalScrollBar()
+        view_h = scroll.viewport().height()
+        last = min(max(t1 - 1, t0), self.laid - 1)
+        top, bottom = self.boxes[t0, 1], self.boxes[last, 1] + self.line_h
+        shown_top = bar.value()
+        if shown_top <= top and bottom <= shown_top + view_h:
+            return
+        bar.setValue(int(max(top - 4, 0)) if bottom - top > view_h or top < shown_top
+                     else int(bottom - view_h + 4))
 
     def resizeEvent(self, event) -> None:
         if event.oldSize().width() != event.size().width():
             self._layout()
         super().resizeEvent(event)
 
+    def _line_tokens(self, first: int, last: int) -> np.ndarray:
+        """Indices of the laid-out tokens on lines first..last (lines grow with the index)."""
+        lines = self.boxes[: self.laid, 3]
+        a, b = np.searchsorted(lines, first, side="left"), np.searchsorted(lines, last, side="right")
+        return np.arange(a, b)
+
     def token_at(self, pos: QtCore.QPointF) -> int | None:
-        if not len(self.boxes):
+        if not self.laid:
             return None
         line = int((pos.y() - 4) // self.line_h)
-        idx = np.nonzero(self.boxes[:, 3] == line)[0]
+        idx = self._line_tokens(line, line)
         if not len(idx):
             return None
         xs = self.boxes[idx, 0]
@@ -128,7 +216,7 @@ class ColouredText(QtWidgets.QWidget):
     def paintEvent(self, event) -> None:
         p = QtGui.QPainter(self)
         p.fillRect(event.rect(), QtGui.QColor("#fbfbf8"))
-        if not len(self.boxes):
+        if not self.laid:
             p.setPen(QtGui.QColor(120, 120, 120))
             p.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "no analysis yet")
             return
@@ -136,16 +224,17 @@ class ColouredText(QtWidgets.QWidget):
         r = event.rect()
         first = max(0, int((r.top() - 4) // self.line_h))
         last = int((r.bottom() - 4) // self.line_h) + 1
-        sel = np.nonzero((self.boxes[:, 3] >= first) & (self.boxes[:, 3] <= last))[0]
+        sel = self._line_tokens(first, last)
         ascent = self.fm.ascent()
-        has_colour = len(self.colours) == len(self.tokens)
+        has_colour = self.values is not None and len(self.values) == len(self.tokens)
+        colours = self.colours_of(int(sel[0]), int(sel[-1]) + 1) if has_colour and len(sel) else None
         for t in sel:
             x, y, w, _ = self.boxes[t]
             tok = self.tokens[t]
             shown = _shown(tok)
             rect = QtCore.QRectF(x, y, max(w, 2), self.line_h - 1)
             if has_colour:
-                c = self.colours[t]
+                c = colours[t - sel[0]]
                 bg = QtGui.QColor(int(c[0]), int(c[1]), int(c[2]))
                 p.fillRect(rect, bg)
                 dark = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 140

@@ -2,7 +2,8 @@
 
 Only the visible stretch of time is turned into an image, averaged down to about one column per screen
 pixel, so a 20,000-step text with hundreds of units pans and zooms smoothly. When everything fits on screen
-the image is the data itself: ``image.image == values[:, order].T``.
+the image is the data itself: ``image.image == values[:, order].T``. Nothing is copied or reordered in full:
+each window is cut from the trace's own array and only its rows are put in display order.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from .. import style
-from .common import BACKGROUND, FOREGROUND, LEFT_AXIS_WIDTH, SELECTED_TIME, hline, view_point, vline
+from . import binned
+from .common import (BACKGROUND, COLOUR_BAR_GAP, COLOUR_BAR_WIDTH, FOREGROUND, LEFT_AXIS_WIDTH, RIGHT_MARGIN,
+                     SELECTED_TIME, hline, view_point, vline)
 
 
 class UnitAxis(pg.AxisItem):
@@ -51,7 +54,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         super().__init__(parent=parent)
         self.quantity = quantity
         self.setBackground(BACKGROUND)
-        self.ci.setContentsMargins(0, 2, 4, 2)
+        self.ci.setContentsMargins(0, 2, RIGHT_MARGIN, 2)
+        self.ci.layout.setHorizontalSpacing(COLOUR_BAR_GAP)
         self.axis = UnitAxis()
         self.plot = self.addPlot(row=0, col=0, axisItems={"left": self.axis})
         self.plot.setDefaultPadding(0.0)
@@ -72,47 +76,69 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.bar.getAxis("right").setTextPen(FOREGROUND)
         self.bar.getAxis("right").setPen(FOREGROUND)
         self.bar.getAxis("right").setWidth(44)
+        self.bar.getAxis("right").enableAutoSIPrefix(False)
+        self.bar.setFixedWidth(COLOUR_BAR_WIDTH)  # the right column every time-aligned plot reserves
         self.addItem(self.bar, row=0, col=1)
         self.image.setLookupTable(style.colormap(quantity).getLookupTable(nPts=256))
         self.vline, self.hline, self.tline = vline(), hline(), vline(SELECTED_TIME)
         for item in (self.vline, self.hline, self.tline):
             self.plot.addItem(item, ignoreBounds=True)
         self.marks: list[QtWidgets.QGraphicsRectItem] = []
-        self.data = np.zeros((0, 0), dtype=np.float32)  # (units, T): rows in display order
+        self.values = np.zeros((0, 0), dtype=np.float32)  # (T, units) as the trace holds it: never copied
         self.levels = style.levels(quantity)
-        self._window = None  # (start, stop, step) of the time window now in the image
+        self.bins = None  # callable values -> TimeBins | None (None while it is being built)
+        self._identity = True  # rows in unit order
+        self._window = None  # (start, stop, step, exact) of the time window now in the image
         self.vb.sigXRangeChanged.connect(lambda *_: self.refresh())
         self.vb.sigResized.connect(lambda *_: self.refresh())
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setMinimumHeight(60)
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(units, T) as drawn: rows, columns."""
+        return self.values.shape[1], self.values.shape[0]
+
+    @property
+    def data(self) -> np.ndarray:
+        """(units, T): the whole array in display order. A copy, made on request (tests, export): drawing
+        never needs it."""
+        if not self.values.size:
+            return np.zeros((0, 0), dtype=np.float32)
+        return self.values[:, self.axis.order].T
+
     # -- data -----------------------------------------------------------------------------------------------
-    def set_data(self, values: np.ndarray | None, order: np.ndarray | None) -> None:
-        """values (T, units) of the quantity; order: the unit drawn in each row."""
+    def set_data(self, values: np.ndarray | None, order: np.ndarray | None, levels=None, bins=None) -> None:
+        """values (T, units) of the quantity; order: the unit drawn in each row; levels: the colour range
+        (computed when None); bins: values -> TimeBins or None, for zoomed-out windows of long texts.
+
+        Nothing is copied here: each refresh cuts the visible window and reorders only its rows."""
         if values is None:
-            self.data = np.zeros((0, 0), dtype=np.float32)
+            self.values = np.zeros((0, 0), dtype=np.float32)
             self.image.clear()
             self.axis.order = np.zeros(0, dtype=int)
             return
         if order is None or len(order) != values.shape[1]:
             order = np.arange(values.shape[1])
+        old_units = self.values.shape[1]
         self.axis.order = np.asarray(order)
-        self.data = np.ascontiguousarray(values[:, order].T)  # (units, T) in display order
-        self.levels = style.levels(self.quantity, values)
+        self._identity = bool(np.array_equal(self.axis.order, np.arange(len(order))))
+        self.values = values
+        self.bins = bins
+        self.levels = style.levels(self.quantity, values) if levels is None else levels
         self.bar.setLevels(self.levels)
-        units = self.data.shape[0]
-        self.vb.setLimits(yMin=0, yMax=max(units, 1), xMin=0, xMax=max(self.data.shape[1], 1),
-                          minYRange=1, minXRange=2)
-        self.vb.setYRange(0, units, padding=0)
-        self._window = None
-        self.refresh()
+        units, T = self.shape
+        self.vb.setLimits(yMin=0, yMax=max(units, 1), xMin=0, xMax=max(T, 1), minYRange=1, minXRange=2)
+        if units != old_units:
+            self.vb.setYRange(0, units, padding=0)
+        self.refresh(force=True)
         self.axis.picture = None
         self.axis.update()
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         """Re-cut the image when the visible time range left the window held, or the zoom changed a lot."""
-        U, T = self.data.shape
+        U, T = self.shape
         if T == 0:
             return
         (x0, x1), _ = self.vb.viewRange()
@@ -120,20 +146,33 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         visible = max(x1 - x0, 1.0)
         pixels = max(self.vb.width(), 50.0)
         step = max(1, int(visible / pixels))  # about one image column per screen pixel
-        if self._window is not None:
-            a, b, s = self._window
-            if s == step and a <= x0 and x1 <= b:
+        use_bins = self.bins is not None and step >= binned.BASE
+        bins = self.bins(self.values) if use_bins else None
+        if bins is not None:
+            f = bins.factor_for(step)
+            step = max(f, step // f * f)  # whole pyramid bins
+        if self._window is not None and not force:
+            a, b, s, exact = self._window
+            if s == step and a <= x0 and x1 <= b and (exact or bins is None):
                 return
         a = max(0, int((x0 - visible) // step) * step)
         b = min(T, int(math.ceil(x1 + visible)))
-        block = self.data[:, a:b]
-        if step > 1:
-            starts = np.arange(0, b - a, step)
-            counts = np.diff(np.append(starts, b - a))
-            block = np.add.reduceat(block, starts, axis=1) / counts.astype(np.float32)  # (units, columns): bin means
-        self.image.setImage(block, levels=self.levels, autoLevels=False)
-        self.image.setRect(QtCore.QRectF(a, 0, b - a, U))
-        self._window = (a, b, step)
+        exact = not use_bins or bins is not None
+        if exact:
+            block = binned.bin_means(self.values, a, b, step, bins)  # (columns, T-order units)
+        else:
+            block = binned.sampled(self.values, a, b, step)  # until the pyramid is ready
+        if not self._identity:
+            block = block[:, self.axis.order]
+        self.image.setImage(np.ascontiguousarray(block.T), levels=self.levels, autoLevels=False)  # (units, cols)
+        # every column exactly ``step`` timesteps wide (the last one may reach past the end of the text)
+        self.image.setRect(QtCore.QRectF(a, 0, len(block) * step, U))
+        self._window = (a, b, step, exact)
+
+    def refresh_if_sampled(self) -> None:
+        """The pyramid arrived: redraw a window that was drawn from samples."""
+        if self._window is not None and not self._window[3]:
+            self.refresh(force=True)
 
     # -- decorations ----------------------------------------------------------------------------------------
     def set_marks(self, rows: list[int], colours: list[str]) -> None:
@@ -141,7 +180,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         for m in self.marks:
             self.plot.removeItem(m)
         self.marks = []
-        T = self.data.shape[1]
+        T = self.shape[1]
         for row, colour in zip(rows, colours):
             rect = QtWidgets.QGraphicsRectItem(QtCore.QRectF(0, row, T, 1))
             pen = pg.mkPen(colour, width=2)
@@ -166,7 +205,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     # -- gestures -------------------------------------------------------------------------------------------
     def _cell(self, scene_pos):
         p = view_point(self.plot, scene_pos)
-        U, T = self.data.shape
+        U, T = self.shape
         if p is None or not (0 <= p.x() < T and 0 <= p.y() < U):
             return None
         return int(p.x()), int(p.y())

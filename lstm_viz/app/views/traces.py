@@ -25,6 +25,7 @@ class TracesView:
         self.plot.addItem(self.vline, ignoreBounds=True)
         self.plot.addItem(self.tline, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
+        self.lines: list[tuple[int, np.ndarray]] = []  # (unit, (T,) values) of every curve drawn
         self.widget.setMinimumHeight(90)
 
     def _add(self, curve: pg.PlotDataItem) -> None:
@@ -38,6 +39,7 @@ class TracesView:
         for c in self.curves:
             self.plot.removeItem(c)
         self.curves = []
+        self.lines = []
         self.legend.clear()
         if cell is None:
             return
@@ -47,11 +49,21 @@ class TracesView:
             curve = pg.PlotDataItem(x, cell[:, u], pen=pg.mkPen(colour, width=1.6), name=f"c, unit {u}")
             self._add(curve)
             self.curves.append(curve)
+            self.lines.append((int(u), cell[:, u]))
             if hidden is not None and u < hidden.shape[1]:
                 h = pg.PlotDataItem(x, hidden[:, u], name=f"h, unit {u}",
                                     pen=pg.mkPen(colour, width=1.2, style=QtCore.Qt.PenStyle.DashLine))
                 self._add(h)
                 self.curves.append(h)
+                self.lines.append((int(u), hidden[:, u]))
         self.plot.enableAutoRange(axis="y")
         self.plot.setAutoVisible(y=True)  # fit the y range to the visible stretch of time
         self.plot.setLabel("left", "cell c, hidden h" if hidden is not None else "cell state c", color=FOREGROUND)
+
+    def unit_near(self, t: int, y: float) -> int | None:
+        """The unit whose curve passes nearest the value ``y`` at timestep ``t`` (None without curves)."""
+        best, unit = np.inf, None
+        for u, values in self.lines:
+            if 0 <= t < len(values) and abs(float(values[t]) - y) < best:
+                best, unit = abs(float(values[t]) - y), u
+        return unit

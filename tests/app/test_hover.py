@@ -1,0 +1,61 @@
+"""Hover tells the truth: over a cell it is that cell; anywhere else it is nothing, so the inspector shows the
+selected (t, unit); over the traces it is the traced unit nearest the cursor, never a heatmap's row."""
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from .conftest import open_text
+
+
+def _move_to_view_point(qtbot, widget, vb, x, y):
+    pos = widget.mapFromScene(vb.mapViewToScene(QtCore.QPointF(x, y)))
+    qtbot.mouseMove(widget.viewport(), pos)
+
+
+def test_leaving_a_heatmap_clears_the_hover(qtbot, window, checkpoint):
+    tr = open_text(qtbot, window, checkpoint)
+    window.state.select_unit(2)
+    window.state.select_time(5)
+    h = window.stack.heatmaps["input_gate"]
+    _move_to_view_point(qtbot, h, h.vb, 3.5, 1.5)
+    qtbot.waitUntil(lambda: window.state.hover == (3, 1))
+    # onto the heatmap's colour bar: not a cell any more
+    bar = h.mapFromScene(h.bar.sceneBoundingRect().center())
+    qtbot.mouseMove(h.viewport(), bar)
+    qtbot.waitUntil(lambda: window.state.hover == (None, None))
+    _move_to_view_point(qtbot, h, h.vb, 3.5, 1.5)
+    qtbot.waitUntil(lambda: window.state.hover == (3, 1))
+    # out of the plots altogether, onto the coloured text
+    qtbot.mouseMove(window.coloured_scroll.viewport(), QtCore.QPoint(5, 5))
+    qtbot.waitUntil(lambda: window.state.hover[1] is None)
+    text = window.inspector.text()
+    assert "unit 2" in text and "timestep 5" in text, text
+    assert len(tr) > 5
+
+
+def test_hovering_the_traces_reports_the_traced_unit_nearest_the_cursor(qtbot, window, checkpoint):
+    tr = open_text(qtbot, window, checkpoint)
+    cell = tr.get("cell", 0)
+    t = 4
+    a, b = sorted(range(cell.shape[1]), key=lambda u: cell[t, u])[:: cell.shape[1] - 1]  # lowest, highest
+    window.state.select_unit(a)
+    window.state.select_unit(b, add=True)
+    qtbot.waitUntil(lambda: len(window.stack.traces.curves) == 2)
+    # first hover a heatmap row of a third unit: the traces must not keep reporting it
+    h = window.stack.heatmaps["forget_gate"]
+    other = next(u for u in range(cell.shape[1]) if u not in (a, b))
+    row = list(h.axis.order).index(other)
+    _move_to_view_point(qtbot, h, h.vb, t + 0.5, row + 0.5)
+    qtbot.waitUntil(lambda: window.state.hover == (t, other))
+    traces = window.stack.traces
+    vb = traces.plot.getViewBox()
+    for unit in (a, b):
+        _move_to_view_point(qtbot, traces.widget, vb, t + 0.5, float(cell[t, unit]))
+        qtbot.waitUntil(lambda unit=unit: window.state.hover == (t, unit))
+
+
+def test_a_new_trace_clears_the_hover(qtbot, window, checkpoint):
+    open_text(qtbot, window, checkpoint)
+    window.state.set_hover(3, 3)
+    open_text(qtbot, window, checkpoint, text="abcd")
+    assert window.state.hover == (None, None)
