@@ -24,7 +24,7 @@ def default_output(settings: QtCore.QSettings, corpus: str) -> str:
 
 
 class TrainDialog(QtWidgets.QDialog):
-    trained = QtCore.Signal(str)  # path of the new checkpoint
+    trained = QtCore.Signal(str, str)  # path of the new checkpoint, a sample of its corpus to open it on
 
     def __init__(self, settings: QtCore.QSettings, parent=None):
         super().__init__(parent)
@@ -154,11 +154,12 @@ class TrainDialog(QtWidgets.QDialog):
         self.info.setText(f"step {p.step:,}/{p.total_steps:,} · loss {p.train_loss:.3f} · "
                           f"{p.tokens_per_sec:,.0f} chars/s · {p.seconds_left:,.0f} s left")
 
-    def _done(self, result) -> None:
+    def _done(self, out) -> None:
+        result, sample = out
         self._reset_buttons()
         val = f", validation {result.val_bpc:.3f} bits/char" if result.val_bpc is not None else ""
         self.info.setText(f"done: {result.steps:,} steps{val}; saved {result.path}")
-        self.trained.emit(str(result.path))
+        self.trained.emit(str(result.path), sample)
 
     def _failed(self, msg: str) -> None:
         self._reset_buttons()

@@ -1,6 +1,7 @@
 """The worker: results by signals, cancel at the next yield, stale jobs silent, the GUI never freezes."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -104,9 +105,17 @@ def test_screenshot_command_saves_the_window_and_exits_cleanly(tmp_path):
     text = tmp_path / "t.txt"
     text.write_text("abc 'de' (fa)\nhij.", encoding="utf-8")
     out = tmp_path / "shot.png"
+    config = tmp_path / "config"  # where QSettings() would write: it must stay as the user left it
+    user_settings = config / "lstm_viz" / "lstm_viz.conf"
+    user_settings.parent.mkdir(parents=True)
+    user_settings.write_text("[recent]\ncheckpoints=/somewhere/mine.pt\n", encoding="utf-8")
+    before = user_settings.read_bytes(), user_settings.stat().st_mtime_ns
     r = subprocess.run([sys.executable, "-m", "lstm_viz", str(ckpt), str(text), "--screenshot", str(out),
-                        "--size", "900x600"], capture_output=True, text=True, timeout=120)
+                        "--size", "900x600"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_CONFIG_HOME": str(config)})
     assert r.returncode == 0, r.stderr
+    assert (user_settings.read_bytes(), user_settings.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in config.rglob("*")) == ["lstm_viz", "lstm_viz.conf"]
     img = QtGui.QImage(str(out))
     assert img.width() == 900 and img.height() == 600
     colours = {img.pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
@@ -117,7 +126,8 @@ def test_bad_checkpoint_on_the_command_line_is_one_line(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"junk")
     r = subprocess.run([sys.executable, "-m", "lstm_viz", str(bad), "--screenshot", str(tmp_path / "x.png")],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("lstm-viz")]
     assert len(lines) == 1 and str(bad) in lines[0]
