@@ -207,9 +207,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event) -> None:
         train = getattr(self, "train_dialog", None)
-        if train is not None and not train.close():
-            event.ignore()  # the user chose to keep a training run going
-            return
+        if train is not None:
+            if not train.close():
+                event.ignore()  # the user chose to keep a training run going
+                return
+            train.shutdown()
         self.save_settings()
         self.session.shutdown()
         super().closeEvent(event)

@@ -81,23 +81,32 @@ def test_gui_keeps_running_during_a_20000_token_analysis(qtbot, window, tmp_path
     assert max(gaps) < 0.1, f"pauses of the GUI thread (ms): {[round(g * 1000) for g in gaps]}"
 
 
-def test_train_dialog_trains_and_the_new_model_opens(qtbot, window, tmp_path):
+def test_train_dialog_trains_and_the_new_model_opens_on_its_own_corpus(qtbot, window, tmp_path):
     window.show_train_dialog()
     d = window.train_dialog
     d.corpus_box.setCurrentIndex(d.corpus_box.findData("brackets"))
     d.hidden.setValue(4)
+    d.embed.setValue(5)
+    d.lr.setValue(0.003)
     d.steps.setValue(6)
     d.seq_len.setValue(16)
     d.batch.setValue(4)
     d.size.setValue(3000)
     out = tmp_path / "trained.pt"
+    window.state.set_text("((a))")
     with qtbot.waitSignal(window.session.analysed, timeout=60000):
-        window.state.set_text("((a))")
         d.start(str(out))
+        assert not d.hidden.isEnabled() and not d.lr.isEnabled() and not d.out_field.isEnabled()
     assert out.exists() and d._steps[-1] == 6 and len(d._losses) == 6
     np.testing.assert_allclose(d.train_curve.yData, d._losses)
-    assert window.state.model.source == str(out)
-    assert window.state.trace.get("cell", 0).shape[1] == 4
+    assert "bits/char" in d.plot.getAxis("left").labelText
+    assert d.hidden.isEnabled() and d.lr.isEnabled()
+    model = window.state.model
+    assert model.source == str(out)
+    assert model.config.hidden_size == 4 and model.config.input_size == 5
+    assert model.metadata["settings"]["lr"] == 0.003
+    text = "".join(window.state.trace.tokens)
+    assert text != "((a))" and len(text) > 100 and set(text) <= set(model.vocab.tokens)  # its own corpus
 
 
 def test_screenshot_command_saves_the_window_and_exits_cleanly(tmp_path):
