@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_viz.core.structure import most_structured_unit, slow_structure
+from lstm_viz.core.structure import cell_unit_to_show, most_structured_unit, slow_structure
 
 
 def test_a_slow_square_wave_beats_loud_noise_and_a_constant():
@@ -31,3 +31,13 @@ def test_degenerate_inputs():
     assert np.isfinite(slow_structure(values)).all()
     with pytest.raises(ValueError):
         slow_structure(np.zeros(5))
+
+
+def test_a_drifting_saturated_cell_loses_to_one_that_switches():
+    T = 1000
+    drift = -np.linspace(0.0, 30.0, T)  # huge variance, but tanh(c) is -1 almost all the time
+    switch = np.where((np.arange(T) // 40) % 2 == 0, 1.5, -1.5)  # inside / outside a quote
+    cell = np.stack([drift, switch], axis=1)  # (T, 2)
+    assert most_structured_unit(cell) == 0  # raw variance would show the drift
+    assert cell_unit_to_show(cell) == 1
+    assert cell_unit_to_show(None) is None

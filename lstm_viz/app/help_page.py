@@ -38,7 +38,7 @@ unit when the mouse is over none; the token's loss and the next-token guesses.</
 <dt><b>Go to unit</b></dt><dd>type a unit number in the toolbar field (Ctrl+G) and press Enter.</dd>
 </dl>
 <p>A new model opens ordered by variance, on the unit of the first layer whose cell state shows the most slow
-structure (variance × lag-1 autocorrelation): a first guess at a unit that tracks something.</p>
+structure (variance × lag-1 autocorrelation of tanh c): a first guess at a unit that tracks something.</p>
 """
 
 

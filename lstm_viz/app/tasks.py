@@ -60,7 +60,7 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
     Nothing is shown until the window commits the result, so a question it still has to ask (the vocab) or
     a cancel leaves the window as it was."""
     from lstm_viz.core.errors import CheckpointError, InputError, LstmVizError
-    from lstm_viz.core.structure import most_structured_unit
+    from lstm_viz.core.structure import cell_unit_to_show
 
     from .worker import one_line
 
@@ -81,7 +81,7 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
         trace = yield from analyse(model, text)
     except LstmVizError as e:
         return Opened(model, text, None, problem=one_line(e), text_given=text_given)
-    units = {(layer, reverse): most_structured_unit(trace.get("cell", layer, reverse))
+    units = {(layer, reverse): cell_unit_to_show(trace.get("cell", layer, reverse))
              for layer in range(trace.num_layers) for reverse in ((False, True) if trace.bidirectional else (False,))}
     return Opened(model, text, trace, units=units, text_given=text_given)
 

@@ -7,6 +7,11 @@ slowly and by a lot; a unit that is noise changes quickly or hardly at all. The 
 
 over time, computed per unit of a (T, units) array: high when the values vary widely *and* each step looks
 like the previous one. It is a heuristic for choosing what to show first, not an analysis result.
+
+For the cell state, score tanh(c), what the unit passes on (h = o * tanh(c)): a cell that drifts to -30 over
+the text has a huge variance but is saturated and says nothing, while one that swings between -1 and +1 at
+each quote or bracket is the unit worth showing. (On the demo model this picks the comment/docstring unit,
+where raw c picks a drifting one.)
 """
 from __future__ import annotations
 
@@ -35,3 +40,10 @@ def most_structured_unit(values: np.ndarray | None) -> int | None:
     if values is None or np.asarray(values).ndim != 2 or np.asarray(values).shape[1] == 0:
         return None
     return int(np.argmax(slow_structure(values)))
+
+
+def cell_unit_to_show(cell: np.ndarray | None) -> int | None:
+    """The unit to show first from a (T, units) cell state: the most slow structure in tanh(c)."""
+    if cell is None:
+        return None
+    return most_structured_unit(np.tanh(np.asarray(cell, dtype=np.float64)))  # (T, U) in [-1, 1]

@@ -7,7 +7,7 @@ from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.core.checkpoint import save_checkpoint
 from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
-from lstm_viz.core.structure import most_structured_unit
+from lstm_viz.core.structure import cell_unit_to_show
 from lstm_viz.core.vocab import Vocab
 
 from .conftest import ALPHABET, make_checkpoint, open_text
@@ -100,7 +100,7 @@ def test_a_new_model_opens_on_its_most_structured_unit_by_variance(qtbot, fresh_
     for seed in range(6):
         ckpt = make_checkpoint(tmp_path / f"m{seed}.pt", hidden=8, layers=1, seed=seed)
         trace = open_text(qtbot, window, ckpt, text, pick=True)
-        want = most_structured_unit(trace.get("cell", 0))
+        want = cell_unit_to_show(trace.get("cell", 0))
         assert window.state.units == (want,)
         hits.append(want)
     assert window.state.order == "variance"
