@@ -70,6 +70,8 @@ def _value_text(v) -> str:
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.6g}"
+    if isinstance(v, int):
+        return f"{v:,}"
     if isinstance(v, (list, tuple)):
         if not v:
             return "none"

@@ -1,6 +1,9 @@
 """Fixtures for the app tests: tiny real models saved to tmp_path, a main window with throwaway settings."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 import torch
 from PySide6 import QtCore
@@ -9,7 +12,10 @@ from lstm_viz.core.checkpoint import save_checkpoint
 from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
 from lstm_viz.core.vocab import Vocab
 
-QtCore.QStandardPaths.setTestModeEnabled(True)  # never the user's settings or data folders
+QtCore.QStandardPaths.setTestModeEnabled(True)  # never the user's data folders
+# QSettings() ignores the test mode above: point it (and every subprocess started here) at a throwaway folder,
+# so no test can write the user's recent files or window geometry.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="lstm_viz-test-config-")
 
 ALPHABET = "abcdefghij \n'\"()."
 

@@ -99,12 +99,13 @@ def test_model_info_is_a_readable_table(qtbot, window, tmp_path):
     vocab = Vocab.from_text("abc ")
     model = LSTMLanguageModel(ModelConfig(input_size=3, hidden_size=4, vocab_size=len(vocab)))
     path = tmp_path / "meta.pt"
-    save_checkpoint(path, model, vocab, {"train_config": {"lr": 0.01, "steps": 5},
+    save_checkpoint(path, model, vocab, {"train_config": {"lr": 0.01, "steps": 5}, "corpus_chars": 3000000,
                                          "history": [1.5, 1.2, 1.1], "corpus": "quotes"})
     open_text(qtbot, window, path, "abc")
     rows = window.model_info_rows()
     keys = [k for k, _ in rows]
     assert "train_config" not in keys and "lr" in " ".join(keys)
+    assert ("corpus chars", "3,000,000") in rows
     for k, v in rows:
         assert "{" not in v and "[" not in v and "'" not in v, (k, v)
 
@@ -131,3 +132,14 @@ def test_recent_files_are_told_apart_and_remember_the_vocab(qtbot, window, check
         action.trigger()
     assert asked == [str(first)]  # not asked again
     assert window.state.model.source == str(first.resolve()) or window.state.model.source == str(first)
+
+
+def test_loader_messages_are_put_in_the_apps_words():
+    from lstm_viz.app.opening import app_words
+
+    for msg in ("x.pt: holds a pickled Python object (m.Net); safe loading refuses it because unpickling can run "
+                "code. If you trust the file, pass --trust; or re-save it as weights with torch.save(...)",
+                "x.pt: holds 2 LSTMs: 'a' (1 layer); 'b' (1 layer); pick one with --module NAME (module= in Python)",
+                "no vocab in the file: pass a vocab file (--vocab) with 17 tokens to read text",
+                "loss became NaN at step 3: try a lower learning rate (--lr, now 5)"):
+        assert "--" not in app_words(msg), app_words(msg)
