@@ -129,9 +129,11 @@ class Opener(QtCore.QObject):
         self.fail(app_words(msg))
 
     def _unchanged(self, msg: str) -> None:
+        self.session.drop()
         model = self.win.state.model
         self.win.status_label.setText(msg + (f"; still showing {model.name}" if model is not None else ""))
 
     def fail(self, msg: str) -> None:
         """An open that could not complete: one line in the status bar, a dialog when interactive."""
+        self.session.drop()
         self.session.failed.emit("open", msg)

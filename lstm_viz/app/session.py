@@ -37,6 +37,8 @@ class Session(QtCore.QObject):
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.analyse)
         self._quiet = False
+        self._pending = False  # a text change waits for the model being opened
+        self._opens = 0  # open requests so far (tells a retry from a final failure)
         state.text_changed.connect(self._text_changed)
 
     # -- requests -------------------------------------------------------------------------------------------
@@ -50,6 +52,7 @@ class Session(QtCore.QObject):
     def open_checkpoint(self, path, text: str | None = None, text_path=None, **options) -> None:
         """Load ``path`` with ``options`` (vocab, module, trust) and analyse ``text``, the text file
         ``text_path``, or else the current text; ``opened`` offers the result, ``load_failed`` the reason."""
+        self._opens += 1
         self.busy.emit(f"opening {path}")
         given = text is not None
         kwargs = dict(options, text=text if given else self.state.text, text_path=text_path, text_given=given)
@@ -80,18 +83,27 @@ class Session(QtCore.QObject):
         self.idle.emit()
         if result.trace is not None:
             self.analysed.emit()
+        self._pending = False
         if s.text and s.text != result.text:
             self.analyse()  # typed while the model was opening
+
+    def drop(self) -> None:
+        """An opened model is not shown (a question was declined): catch up with a text changed meanwhile."""
+        if self._pending:
+            self._pending = False
+            self.analyse()
 
     def analyse(self) -> None:
         self.debounce.stop()
         s = self.state
+        load = self.runner.current.get("load")
         if s.model is None or not s.text:
             if s.model is not None:
                 self.message.emit("the text is empty: nothing to analyse")
             return
-        if self.runner.busy("load"):
-            return  # the model being opened analyses the text itself
+        if load is not None and not load.done:
+            self._pending = True  # analysed once the open is committed, or with the old model if it fails
+            return
         self.busy.emit(f"analysing {len(s.text):,} characters")
         self.runner.start("analysis", tasks.analyse, (s.model, s.text), progress=self._progress,
                           errored=lambda msg: self._failed("analyse", msg),
@@ -106,6 +118,7 @@ class Session(QtCore.QObject):
             return
         self.runner.cancel("analysis")
         self.runner.cancel("load")
+        self._pending = False
         name = self.state.model.name if self.state.model is not None else ""
         if opening:
             self.message.emit("open cancelled" + (f"; still showing {name}" if name else ""))
@@ -150,4 +163,7 @@ class Session(QtCore.QObject):
     def _load_failed(self, path: str, msg: str, options: dict) -> None:
         self.idle.emit()
         self.message.emit(msg)
+        opens = self._opens
         self.load_failed.emit(path, msg, options)
+        if opens == self._opens:  # no retry (trusted, or with a module chosen) was started
+            self.drop()

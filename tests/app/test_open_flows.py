@@ -143,3 +143,15 @@ def test_loader_messages_are_put_in_the_apps_words():
                 "no vocab in the file: pass a vocab file (--vocab) with 17 tokens to read text",
                 "loss became NaN at step 3: try a lower learning rate (--lr, now 5)"):
         assert "--" not in app_words(msg), app_words(msg)
+
+
+def test_text_changed_during_a_declined_open_is_analysed_with_the_old_model(qtbot, window, checkpoint, tmp_path,
+                                                                            monkeypatch):
+    open_text(qtbot, window, checkpoint)
+    old_model = window.state.model
+    path, _ = embedded_without_vocab(tmp_path / "novocab.pt")
+    monkeypatch.setattr(dialogs, "ask_vocab", lambda parent, p, n, d: "")
+    with qtbot.waitSignal(window.session.analysed, timeout=20000):
+        window.open_checkpoint(path)
+        window.state.set_text("hij abc")  # while the model loads
+    assert window.state.model is old_model and "".join(window.state.trace.tokens) == "hij abc"
