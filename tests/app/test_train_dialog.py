@@ -54,3 +54,18 @@ def test_closing_asks_before_stopping_a_run(qtbot, window, tmp_path, monkeypatch
     assert d.close()
     qtbot.waitUntil(lambda: not d.running, timeout=30000)
     assert "stopped" in d.info.text() and d.hidden.isEnabled()
+
+
+def test_quitting_the_app_asks_before_stopping_a_run(qtbot, window, tmp_path, monkeypatch):
+    window.show_train_dialog()
+    d = window.train_dialog
+    _small(d, 1_000_000)
+    d.start(str(tmp_path / "long.pt"))
+    qtbot.waitUntil(lambda: len(d._steps) > 1, timeout=30000)
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, q: False)
+    assert not window.close()
+    assert window.isVisible() and d.running
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, q: True)
+    assert window.close()
+    assert not d.running or d.job.cancelled
+    qtbot.waitUntil(lambda: not d.runner.busy(), timeout=30000)
