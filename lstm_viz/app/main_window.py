@@ -69,8 +69,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.editor = QtWidgets.QPlainTextEdit()
         self.editor.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         self.editor.setPlaceholderText("Type or paste a text: it is analysed after a short pause.")
+        # In place of the coloured text when the focus quantity has no such unit (projected hidden state).
+        self.coloured_message = QtWidgets.QLabel()
+        self.coloured_message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.coloured_message.setWordWrap(True)
+        self.coloured_page = QtWidgets.QStackedWidget()
+        self.coloured_page.addWidget(self.coloured_scroll)
+        self.coloured_page.addWidget(self.coloured_message)
         self.text_tabs = QtWidgets.QTabWidget()
-        self.text_tabs.addTab(self.coloured_scroll, "Coloured text")
+        self.text_tabs.addTab(self.coloured_page, "Coloured text")
         self.text_tabs.addTab(self.editor, "Edit text")
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.splitter.addWidget(self.stack)
@@ -286,13 +293,17 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.state
         label = style.LABELS[s.quantity]
         n = s.num_units(s.quantity)
+        self.coloured_page.setCurrentWidget(self.coloured_scroll)
         if s.trace is None or not s.units:
             self.text_tabs.setTabText(0, "Coloured text")
             return None
         u = s.units[0]
         if u >= n:
-            self.text_tabs.setTabText(0, f"Coloured text: the {label} has {n} units (projected); unit {u} has "
-                                         f"none: pick a unit below {n}, or another focus")
+            self.text_tabs.setTabText(0, f"Coloured text: the {label} has {n} units, no unit {u}")
+            self.coloured_message.setText(
+                f"The {label} of this model has {n} units (a projection maps the {s.num_units()} cell units "
+                f"to {n}), so it has no unit {u}.\nChoose a unit below {n} (Go to unit), or another Focus.")
+            self.coloured_page.setCurrentWidget(self.coloured_message)
             return None
         self.text_tabs.setTabText(0, f"Coloured text: {label} of unit {u}")
         return f"{label}, unit {u}"

@@ -61,7 +61,10 @@ def test_proj_size_hidden_focus_says_why_instead_of_a_stale_label(qtbot, window,
     window.quantity_box.setCurrentIndex(window.quantity_box.findData("hidden"))
     label = window.text_tabs.tabText(0)
     assert "hidden" in label and "2 units" in label, label
+    assert window.coloured_page.currentWidget() is window.coloured_message  # not white-on-black text
+    assert "no unit 4" in window.coloured_message.text()
     window.state.select_unit(1)
+    assert window.coloured_page.currentWidget() is window.coloured_scroll
     assert window.text_tabs.tabText(0).endswith("hidden state h of unit 1")
     assert window.coloured.values is not None
 
