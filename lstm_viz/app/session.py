@@ -2,6 +2,10 @@
 
 Typing re-analyses after a short pause; a newer request supersedes a running one (the old result is never
 shown); the last good trace stays on screen until the new one is ready, and stays there on error.
+
+Opening a checkpoint loads it *and* analyses the current text in one job; the result (tasks.Opened) is only
+offered by ``opened``: the window commits it with ``commit`` once every question is answered, or drops it.
+So a cancelled or declined open leaves the title, Model info and the heatmaps on the previous model.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ class Session(QtCore.QObject):
     message = QtCore.Signal(str)  # status-bar line
     failed = QtCore.Signal(str, str)  # what failed ("open", "analyse"), the one-line reason
     load_failed = QtCore.Signal(str, str, dict)  # path, reason, the options it was tried with
-    loaded = QtCore.Signal(object, str)  # LoadedModel, path
+    opened = QtCore.Signal(object, str, dict)  # tasks.Opened (not shown yet), path, the options it was opened with
+    loaded = QtCore.Signal(object, str)  # LoadedModel, path: committed to the state
     analysed = QtCore.Signal()  # a new trace is in the state
 
     def __init__(self, state, parent=None):
@@ -32,45 +37,72 @@ class Session(QtCore.QObject):
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.analyse)
         self._quiet = False
+        self._pending = False  # a text change waits for the model being opened
+        self._opens = 0  # open requests so far (tells a retry from a final failure)
         state.text_changed.connect(self._text_changed)
 
     # -- requests -------------------------------------------------------------------------------------------
     def open_startup(self, checkpoint, text_path=None, text=None) -> None:
-        """Load a model and a text and analyse them, in one job (start-up, and the demo)."""
-        self.busy.emit(f"opening {checkpoint}")
+        """Load a model and a text (a file, or the text itself) and analyse them (start-up, the demo)."""
+        if text is not None:
+            self.open_checkpoint(checkpoint, text=text)
+        else:
+            self.open_checkpoint(checkpoint, text_path=text_path)
 
-        def done(result):
-            model, text_, trace = result
-            self.state.model = model
-            self.state.model_changed.emit(model)
+    def open_checkpoint(self, path, text: str | None = None, text_path=None, **options) -> None:
+        """Load ``path`` with ``options`` (vocab, module, trust) and analyse ``text``, the text file
+        ``text_path``, or else the current text; ``opened`` offers the result, ``load_failed`` the reason."""
+        self._opens += 1
+        self.busy.emit(f"opening {path}")
+        given = text is not None
+        kwargs = dict(options, text=text if given else self.state.text, text_path=text_path, text_given=given)
+        self.runner.cancel("analysis")  # its result would belong to the model being replaced
+        self.runner.start("load", tasks.open_model, (str(path),), kwargs, progress=self._progress,
+                          returned=lambda result: self._opened(result, str(path), options),
+                          errored=lambda msg: self._load_failed(str(path), msg, options))
+
+    def commit(self, result: tasks.Opened, path: str) -> None:
+        """Show an opened model: model, text and trace change together."""
+        self.debounce.stop()
+        self.runner.cancel("analysis")
+        s = self.state
+        if result.text_given:
             self._quiet = True  # the trace for this text is already here
             try:
-                self.state.set_text(text_)
+                s.set_text(result.text)
             finally:
                 self._quiet = False
-            self._show(trace, f"{model.name}: {len(trace):,} tokens analysed")
-            self.loaded.emit(model, str(checkpoint))
+        s.open_model(result.model, result.trace, result.units)
+        self.loaded.emit(result.model, path)
+        if result.trace is not None:
+            self._show(result.trace, f"{result.model.name}: {len(result.trace):,} tokens analysed", emit=False)
+        elif result.problem:
+            self.message.emit(f"{result.model.name} opened, but it cannot read this text: {result.problem}")
+        else:
+            self.message.emit(f"{result.model.name} opened: type or open a text to analyse")
+        self.idle.emit()
+        if result.trace is not None:
+            self.analysed.emit()
+        self._pending = False
+        if s.text and s.text != result.text:
+            self.analyse()  # typed while the model was opening
 
-        self.runner.start("load", tasks.open_all, (str(checkpoint), text_path, text), progress=self._progress,
-                          returned=done, errored=lambda msg: self._failed("open", msg))
-
-    def open_checkpoint(self, path, **options) -> None:
-        self.busy.emit(f"loading {path}")
-
-        def done(model):
-            self.state.set_model(model)
-            self.loaded.emit(model, str(path))
+    def drop(self) -> None:
+        """An opened model is not shown (a question was declined): catch up with a text changed meanwhile."""
+        if self._pending:
+            self._pending = False
             self.analyse()
-
-        self.runner.start("load", tasks.load, (str(path),), options, returned=done,
-                          errored=lambda msg: self._load_failed(str(path), msg, options))
 
     def analyse(self) -> None:
         self.debounce.stop()
         s = self.state
+        load = self.runner.current.get("load")
         if s.model is None or not s.text:
             if s.model is not None:
                 self.message.emit("the text is empty: nothing to analyse")
+            return
+        if load is not None and not load.done:
+            self._pending = True  # analysed once the open is committed, or with the old model if it fails
             return
         self.busy.emit(f"analysing {len(s.text):,} characters")
         self.runner.start("analysis", tasks.analyse, (s.model, s.text), progress=self._progress,
@@ -78,10 +110,20 @@ class Session(QtCore.QObject):
                           returned=lambda tr: self._show(tr, f"{tr.model_name}: {len(tr):,} tokens analysed"))
 
     def cancel(self) -> None:
+        """Stop what runs (Esc); with nothing running, say so."""
         self.debounce.stop()
+        opening, analysing = self.runner.busy("load"), self.runner.busy("analysis")
+        if not (opening or analysing):
+            self.message.emit("nothing is running")
+            return
         self.runner.cancel("analysis")
         self.runner.cancel("load")
-        self.message.emit("cancelled; showing the last analysis")
+        self._pending = False
+        name = self.state.model.name if self.state.model is not None else ""
+        if opening:
+            self.message.emit("open cancelled" + (f"; still showing {name}" if name else ""))
+        else:
+            self.message.emit("analysis cancelled; showing the last analysis")
         self.idle.emit()
 
     def shutdown(self) -> None:
@@ -100,12 +142,18 @@ class Session(QtCore.QObject):
         if isinstance(value, (int, float)):
             self.progress.emit(float(value))
 
-    def _show(self, trace, msg: str) -> None:
-        self.state.set_trace(trace)
+    def _opened(self, result, path: str, options: dict) -> None:
         self.idle.emit()
+        self.opened.emit(result, path, options)
+
+    def _show(self, trace, msg: str, emit: bool = True) -> None:
+        if emit:
+            self.state.set_trace(trace)
+            self.idle.emit()
         unknown = len(getattr(trace, "unknown", ()))
         self.message.emit(msg + (f"; {unknown} tokens not in the vocab read as unknown" if unknown else ""))
-        self.analysed.emit()
+        if emit:
+            self.analysed.emit()
 
     def _failed(self, what: str, msg: str) -> None:
         self.idle.emit()
@@ -115,4 +163,7 @@ class Session(QtCore.QObject):
     def _load_failed(self, path: str, msg: str, options: dict) -> None:
         self.idle.emit()
         self.message.emit(msg)
+        opens = self._opens
         self.load_failed.emit(path, msg, options)
+        if opens == self._opens:  # no retry (trusted, or with a module chosen) was started
+            self.drop()

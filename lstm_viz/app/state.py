@@ -31,18 +31,39 @@ class AppState(QtCore.QObject):
         self.trace = None
         self.layer = 0
         self.reverse = False
-        self.order = "index"
+        self.order = "index"  # the window starts in "variance" order unless the user saved another
         self.quantity = "cell"  # colours the text, orders units, is what "Export data" writes
         self.panels: tuple[str, ...] = DEFAULT_PANELS
         self.units: tuple[int, ...] = ()
         self.time = 0
         self.hover: tuple[int | None, int | None] = (None, None)
         self.show_hidden = False
+        self.units_chosen = False  # the user picked units for this model (a new model keeps them only then)
 
     # -- data ---------------------------------------------------------------------------------------------
     def set_model(self, model) -> None:
         self.model = model
         self.model_changed.emit(model)
+
+    def open_model(self, model, trace, units: dict | None = None) -> None:
+        """Commit a newly opened model and its trace (or None) in one step: the hover is dropped, and the
+        selection becomes the most structured unit of the layer shown (``units``: {(layer, reverse): unit})
+        unless the user chose units in this same file."""
+        same_file = self.model is not None and model is not None and self.model.source == model.source
+        keep = same_file and self.units_chosen
+        self.hover = (None, None)
+        self.hover_changed.emit(None, None)
+        self.model = model
+        if not keep:
+            self.units_chosen = False
+            if trace is not None:
+                self.layer = min(self.layer, trace.num_layers - 1)
+                self.reverse = self.reverse and trace.bidirectional
+            unit = (units or {}).get((self.layer, self.reverse))
+            if unit is not None:
+                self.units = (int(unit),)
+        self.model_changed.emit(model)
+        self.set_trace(trace)
 
     def set_text(self, text: str, typed: bool = False) -> None:
         if text == self.text and not typed:
@@ -54,18 +75,25 @@ class AppState(QtCore.QObject):
         """A new analysis: keep layer, direction and units where they still exist."""
         self.trace = trace
         before = self.units
-        if trace is not None:
+        if trace is None:
+            self.hover = (None, None)
+        else:
             self.layer = min(self.layer, trace.num_layers - 1)
             self.reverse = self.reverse and trace.bidirectional
             n = self.num_units()
             units = tuple(u for u in self.units if u < n) or ((0,) if n else ())
             self.units = units
             self.time = min(self.time, len(trace) - 1)
+            t, u = self.hover
+            if (t is not None and t >= len(trace)) or (u is not None and u >= n):
+                self.hover = (None, None)
         self.trace_changed.emit(trace)  # views redraw their selection with it
         if self.units != before:
             self.selection_changed.emit(self.units)
 
     def num_units(self, quantity: str = "cell") -> int:
+        """Units of ``quantity`` at the current layer and direction: with a projection (proj_size), the hidden
+        state has fewer units than the gates and the cell."""
         if self.trace is None:
             return 0
         return self.trace.get(quantity, self.layer, self.reverse).shape[1]
@@ -118,6 +146,7 @@ class AppState(QtCore.QObject):
     # -- selection and hover ------------------------------------------------------------------------------
     def select_unit(self, unit: int, add: bool = False) -> None:
         """Select ``unit`` alone, or with ``add`` toggle it in the selection (the first stays primary)."""
+        self.units_chosen = True
         if add:
             units = tuple(u for u in self.units if u != unit) if unit in self.units else (*self.units, unit)
             units = units or (unit,)
@@ -135,6 +164,9 @@ class AppState(QtCore.QObject):
                 self.view_changed.emit()
 
     def set_hover(self, t: int | None, unit: int | None) -> None:
+        """The cell under the mouse; (None, None) when the mouse is over none."""
+        if t is None:
+            unit = None
         if (t, unit) != self.hover:
             self.hover = (t, unit)
             self.hover_changed.emit(t, unit)

@@ -2,7 +2,7 @@
 
 The window is shown before torch is imported; the worker imports it while loading the model, and the first
 analysis reports progress in the status bar. ``--screenshot OUT.png`` saves the whole window once the first
-analysis is drawn and exits cleanly. With LSTM_VIZ_STARTUP_TIMES=1 the times at which the window became
+analysis is drawn and exits cleanly, and (like the start-up timing run) reads and writes no settings. With LSTM_VIZ_STARTUP_TIMES=1 the times at which the window became
 visible and the first heatmaps were drawn are written to stderr (scripts/bench_startup.py reads them).
 """
 from __future__ import annotations
@@ -30,7 +30,16 @@ def run(args) -> int:
     app.setApplicationName("lstm_viz")
     from lstm_viz.app.main_window import MainWindow
 
-    win = MainWindow()
+    throwaway = None
+    if args.screenshot or report:
+        # A one-off run: never read or write the user's recent files, geometry or view choices.
+        import tempfile
+
+        throwaway = tempfile.TemporaryDirectory(prefix="lstm_viz-")
+        settings = QtCore.QSettings(os.path.join(throwaway.name, "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    else:
+        settings = QtCore.QSettings()
+    win = MainWindow(settings=settings)
     win.interactive = not (args.screenshot or report)
     if args.screenshot:
         w, h = (int(v) for v in args.size.lower().split("x"))
@@ -69,4 +78,6 @@ def run(args) -> int:
     rc = app.exec()
     win.deleteLater()
     app.processEvents()
+    if throwaway is not None:
+        throwaway.cleanup()
     return result["rc"] or rc

@@ -1,6 +1,9 @@
 """Fixtures for the app tests: tiny real models saved to tmp_path, a main window with throwaway settings."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 import torch
 from PySide6 import QtCore
@@ -9,7 +12,10 @@ from lstm_viz.core.checkpoint import save_checkpoint
 from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
 from lstm_viz.core.vocab import Vocab
 
-QtCore.QStandardPaths.setTestModeEnabled(True)  # never the user's settings or data folders
+QtCore.QStandardPaths.setTestModeEnabled(True)  # never the user's data folders
+# QSettings() ignores the test mode above: point it (and every subprocess started here) at a throwaway folder,
+# so no test can write the user's recent files or window geometry.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="lstm_viz-test-config-")
 
 ALPHABET = "abcdefghij \n'\"()."
 
@@ -31,7 +37,18 @@ def checkpoint(tmp_path):
 
 @pytest.fixture
 def settings(tmp_path):
-    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    """Throwaway settings that start in unit-index order, so a heatmap's rows are the units 0, 1, 2, ...
+    (a first run without settings orders them by variance)."""
+    s = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    s.setValue("version", 1)
+    s.setValue("view/order", "index")
+    return s
+
+
+@pytest.fixture
+def fresh_settings(tmp_path):
+    """Throwaway settings as on a first run: nothing saved."""
+    return QtCore.QSettings(str(tmp_path / "fresh.ini"), QtCore.QSettings.Format.IniFormat)
 
 
 @pytest.fixture
@@ -50,9 +67,42 @@ def window(qtbot, settings, monkeypatch):
     win.close()
 
 
-def open_text(qtbot, win, checkpoint, text="abc 'de' (fa)\nhij."):
+def open_text(qtbot, win, checkpoint, text="abc 'de' (fa)\nhij.", pick=False):
+    """Open ``checkpoint`` on ``text``. The app opens a new model on its most structured unit; tests start
+    from unit 0 (a known row) unless ``pick`` keeps the app's choice."""
     with qtbot.waitSignal(win.session.analysed, timeout=20000):
         win.session.open_startup(checkpoint, text=text)
+    if not pick:
+        win.state.select_unit(0)
     # the coloured text and the traces follow in the next passes of the event loop
     qtbot.waitUntil(lambda: win.coloured.trace is win.state.trace and len(win.stack.traces.curves) > 0)
     return win.state.trace
+
+
+def vocab_file(path, tokens):
+    """A JSON vocab file listing ``tokens`` in order."""
+    import json
+
+    path.write_text(json.dumps(list(tokens)), encoding="utf-8")
+    return path
+
+
+def bare_one_hot_lstm(path, hidden=3, seed=1):
+    """A bare nn.LSTM state_dict whose input size is the size of ALPHABET's vocab (one-hot input, no
+    embedding, no decoder, no vocab in the file); returns (path, vocab tokens)."""
+    torch.manual_seed(seed)
+    tokens = Vocab.from_text(ALPHABET).tokens
+    torch.save(torch.nn.LSTM(len(tokens), hidden).state_dict(), path)
+    return path, tokens
+
+
+def embedded_without_vocab(path, hidden=5, seed=2):
+    """An embedding + LSTM + decoder state_dict with no vocab in the file; returns (path, vocab tokens)."""
+    torch.manual_seed(seed)
+    tokens = Vocab.from_text(ALPHABET).tokens
+    V = len(tokens)
+    sd = {"encoder.weight": torch.randn(V, 3)}
+    sd.update({f"rnn.{k}": v for k, v in torch.nn.LSTM(3, hidden).state_dict().items()})
+    sd.update({"decoder.weight": torch.randn(V, hidden), "decoder.bias": torch.zeros(V)})
+    torch.save(sd, path)
+    return path, tokens

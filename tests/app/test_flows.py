@@ -125,7 +125,7 @@ def test_settings_round_trip(qtbot, settings):
     assert settings.value("version", 0, type=int) == 1
 
 
-def test_window_shows_before_torch_is_imported():
+def test_window_shows_before_torch_is_imported(tmp_path):
     import subprocess
     import sys
 
@@ -133,6 +133,7 @@ def test_window_shows_before_torch_is_imported():
             "app = QtWidgets.QApplication([])\nfrom lstm_viz.app.main_window import MainWindow\n"
             "w = MainWindow(); w.show(); app.processEvents()\nprint('torch' in sys.modules)\nw.close()\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen",
+                            "XDG_CONFIG_HOME": str(tmp_path)})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"

@@ -1,6 +1,7 @@
 """The worker: results by signals, cancel at the next yield, stale jobs silent, the GUI never freezes."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -80,23 +81,32 @@ def test_gui_keeps_running_during_a_20000_token_analysis(qtbot, window, tmp_path
     assert max(gaps) < 0.1, f"pauses of the GUI thread (ms): {[round(g * 1000) for g in gaps]}"
 
 
-def test_train_dialog_trains_and_the_new_model_opens(qtbot, window, tmp_path):
+def test_train_dialog_trains_and_the_new_model_opens_on_its_own_corpus(qtbot, window, tmp_path):
     window.show_train_dialog()
     d = window.train_dialog
     d.corpus_box.setCurrentIndex(d.corpus_box.findData("brackets"))
     d.hidden.setValue(4)
+    d.embed.setValue(5)
+    d.lr.setValue(0.003)
     d.steps.setValue(6)
     d.seq_len.setValue(16)
     d.batch.setValue(4)
     d.size.setValue(3000)
     out = tmp_path / "trained.pt"
+    window.state.set_text("((a))")
     with qtbot.waitSignal(window.session.analysed, timeout=60000):
-        window.state.set_text("((a))")
         d.start(str(out))
+        assert not d.hidden.isEnabled() and not d.lr.isEnabled() and not d.out_field.isEnabled()
     assert out.exists() and d._steps[-1] == 6 and len(d._losses) == 6
     np.testing.assert_allclose(d.train_curve.yData, d._losses)
-    assert window.state.model.source == str(out)
-    assert window.state.trace.get("cell", 0).shape[1] == 4
+    assert "bits/char" in d.plot.getAxis("left").labelText
+    assert d.hidden.isEnabled() and d.lr.isEnabled()
+    model = window.state.model
+    assert model.source == str(out)
+    assert model.config.hidden_size == 4 and model.config.input_size == 5
+    assert model.metadata["settings"]["lr"] == 0.003
+    text = "".join(window.state.trace.tokens)
+    assert text != "((a))" and len(text) > 100 and set(text) <= set(model.vocab.tokens)  # its own corpus
 
 
 def test_screenshot_command_saves_the_window_and_exits_cleanly(tmp_path):
@@ -104,9 +114,17 @@ def test_screenshot_command_saves_the_window_and_exits_cleanly(tmp_path):
     text = tmp_path / "t.txt"
     text.write_text("abc 'de' (fa)\nhij.", encoding="utf-8")
     out = tmp_path / "shot.png"
+    config = tmp_path / "config"  # where QSettings() would write: it must stay as the user left it
+    user_settings = config / "lstm_viz" / "lstm_viz.conf"
+    user_settings.parent.mkdir(parents=True)
+    user_settings.write_text("[recent]\ncheckpoints=/somewhere/mine.pt\n", encoding="utf-8")
+    before = user_settings.read_bytes(), user_settings.stat().st_mtime_ns
     r = subprocess.run([sys.executable, "-m", "lstm_viz", str(ckpt), str(text), "--screenshot", str(out),
-                        "--size", "900x600"], capture_output=True, text=True, timeout=120)
+                        "--size", "900x600"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_CONFIG_HOME": str(config)})
     assert r.returncode == 0, r.stderr
+    assert (user_settings.read_bytes(), user_settings.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in config.rglob("*")) == ["lstm_viz", "lstm_viz.conf"]
     img = QtGui.QImage(str(out))
     assert img.width() == 900 and img.height() == 600
     colours = {img.pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
@@ -117,7 +135,8 @@ def test_bad_checkpoint_on_the_command_line_is_one_line(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"junk")
     r = subprocess.run([sys.executable, "-m", "lstm_viz", str(bad), "--screenshot", str(tmp_path / "x.png")],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("lstm-viz")]
     assert len(lines) == 1 and str(bad) in lines[0]

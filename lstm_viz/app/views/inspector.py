@@ -28,7 +28,8 @@ def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | 
         out.append("<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>")
     if trace.loss is not None:
         loss = float(trace.loss[t])
-        out.append("loss: — (first token)" if np.isnan(loss) else f"loss of this token: {loss:.3f} nats")
+        out.append("loss: — (first token)" if np.isnan(loss)
+                   else f"loss of this token: {loss / np.log(2):.3f} bits")
     if trace.probs is not None and trace.vocab_tokens is not None:
         p = trace.probs[t]
         top = np.argsort(p)[::-1][:5]
