@@ -86,9 +86,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self._sized = False
         self.setCentralWidget(self.splitter)
-        # Leaving a plot ends the hover: the inspector goes back to the selected timestep and unit.
-        for w in (*self.stack.heatmaps.values(), self.stack.strip.widget, self.stack.traces.widget):
-            w.installEventFilter(self)
 
         self.inspector = Inspector()
         dock = QtWidgets.QDockWidget("Inspector", self)
@@ -191,11 +188,6 @@ class MainWindow(QtWidgets.QMainWindow):
         st.message.connect(self.status_label.setText)
         st.failed.connect(self._failed)
         st.analysed.connect(self._analysed)
-
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QtCore.QEvent.Type.Leave:
-            self.state.set_hover(None, None)
-        return super().eventFilter(obj, event)
 
     # -- settings -------------------------------------------------------------------------------------------
     def save_settings(self) -> None:

@@ -30,6 +30,41 @@ def make_checkpoint(path, hidden=4, layers=2, bidirectional=False, seed=0, unk=T
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_real_dialogs(monkeypatch):
+    """No test may block on a real modal dialog (a hang here would hang CI): every question and file dialog the
+    app can show answers "no"/"cancel" and is recorded, and the test fails if one was shown that it did not
+    patch itself. Tests that expect a question patch lstm_viz.app.dialogs (or the Qt call) after this fixture."""
+    from PySide6 import QtWidgets
+
+    from lstm_viz.app import dialogs
+
+    shown = []
+
+    def refuse(name, answer):
+        def dialog(*args, **kwargs):
+            shown.append(name)
+            return answer() if callable(answer) else answer
+        return dialog
+
+    no = QtWidgets.QMessageBox.StandardButton.No
+    for name, answer in (("ask_trust", False), ("ask_module", None), ("ask_vocab", ""), ("open_file", ""),
+                         ("save_file", ""), ("ask_yes_no", False), ("error", None)):
+        monkeypatch.setattr(dialogs, name, refuse(f"dialogs.{name}", answer))
+    for cls, name, answer in ((QtWidgets.QMessageBox, "question", no), (QtWidgets.QMessageBox, "warning", no),
+                              (QtWidgets.QMessageBox, "information", no), (QtWidgets.QMessageBox, "critical", no),
+                              (QtWidgets.QMessageBox, "about", None), (QtWidgets.QMessageBox, "exec", 0),
+                              (QtWidgets.QDialog, "exec", 0),
+                              (QtWidgets.QFileDialog, "getOpenFileName", ("", "")),
+                              (QtWidgets.QFileDialog, "getSaveFileName", ("", "")),
+                              (QtWidgets.QInputDialog, "getItem", ("", False)),
+                              (QtWidgets.QInputDialog, "getText", ("", False)),
+                              (QtWidgets.QInputDialog, "getInt", (0, False))):
+        monkeypatch.setattr(cls, name, refuse(f"{cls.__name__}.{name}", answer))
+    yield shown
+    assert not shown, f"the app showed a dialog this test did not expect: {shown}"
+
+
 @pytest.fixture
 def checkpoint(tmp_path):
     return make_checkpoint(tmp_path / "tiny.pt")
