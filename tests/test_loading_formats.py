@@ -114,6 +114,7 @@ def test_damaged_safetensors_is_one_line(tmp_path, damage):
 
 
 # -- TorchScript and torch.export ----------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")  # how such files are made, not how they are read
 def test_torchscript_archive_reads_its_weights_without_its_code(tmp_path, monkeypatch):
     model = RNNModel()
     torch.jit.save(torch.jit.script(model), tmp_path / "scripted.pt")
@@ -151,6 +152,8 @@ def test_oldest_tar_format_is_named_in_one_line(tmp_path):
     with pytest.raises(CheckpointError, match="oldest checkpoint format") as err:
         load_model(path)
     assert "\n" not in str(err.value)
+    with pytest.raises(CheckpointError, match="could not unpickle the trusted file"):  # torch.load tried it
+        load_model(path, trust=True)
 
 
 @pytest.mark.parametrize("data", [b"PK\x03\x04 not a zip", b"\x80\x02K\x01.", b"hello", b"\x80\x04\x95"])

@@ -35,10 +35,11 @@ def read_checkpoint(path: str | Path, trust: bool = False) -> ReadResult:
         if path.stat().st_size == 0:
             raise CheckpointError(f"{path}: file is empty")
         with open(path, "rb") as f:
-            head = f.read(4)
+            head = f.read(262)
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read ({e.strerror or e})") from None
-    if trust and (head[:1] == b"\x80" or (head[:2] == b"PK" and _is_torch_zip(path))):
+    is_tar = head[257:262] == b"ustar"  # PyTorch's oldest format
+    if trust and (head[:1] == b"\x80" or is_tar or (head[:2] == b"PK" and _is_torch_zip(path))):
         return ReadResult(_trusted_load(path), "trusted pickle")
     try:
         return read_file(path)
