@@ -15,7 +15,7 @@ from lstm_viz.core.features import regex_feature, token_features
 from lstm_viz.core.loading import load_model
 from lstm_viz.core.match import match
 from lstm_viz.core.saturation import gate_saturation
-from lstm_viz.core.search import search_feature, search_span
+from lstm_viz.core.search import iter_feature_table, search_feature, search_span
 from lstm_viz.core.correlation import rank_auc
 from lstm_viz.core.trace import trace
 from lstm_viz.core.train import TrainConfig, run_to_end, train
@@ -144,3 +144,18 @@ def test_cell_diagram_refuses_a_trace_of_another_model(quotes_model):
         cell_step(loaded, tr, len(tr), cell)
     with pytest.raises(InputError, match="unit 32"):
         cell_step(loaded, tr, 3, 32)
+
+
+def test_feature_table_for_the_units_panel(quotes_model):
+    _, corpus, tr, cell = quotes_model
+    gen = iter_feature_table(tr, corpus.text, k=2)
+    progress = []
+    while True:
+        try:
+            progress.append(next(gen))
+        except StopIteration as stop:
+            table = stop.value
+            break
+    assert progress[-1] == 1.0 and progress == sorted(progress) and len(progress) == len(table)
+    assert table["in_string"][0].unit == cell and len(table["in_string"]) == 2
+    assert table["digit"] == []  # no digits in the quotes corpus: nothing to rank

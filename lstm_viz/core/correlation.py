@@ -19,6 +19,8 @@ from .stream import spans, time_range, window
 
 AUC_BINS = 512
 GRID = 8192  # fine cells per unit that find a value's bin by table lookup
+SHIFT = 10
+EDGES_IN = 1 << SHIFT  # more than the edges of one unit (AUC_BINS - 1)
 SAMPLE = 8192  # timesteps kept (evenly spaced) to place the AUC's bins
 
 
@@ -144,19 +146,30 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
     U = len(stats.mean)
     if n1 == 0 or n0 == 0:
         return np.full(U, np.nan)
-    edges = np.percentile(stats.sample, np.linspace(0, 100, bins + 1)[1:-1], axis=0).T  # (U, bins - 1)
-    edges = np.ascontiguousarray(edges, dtype=np.float32)
-    lut, inside, lo, scale = _bin_table(edges, stats.min, stats.max)
-    cells = np.arange(U, dtype=np.int64) * GRID  # (U,): each unit's block of the table
-    blocks = np.arange(U, dtype=np.int64) * bins  # (U,): each unit's block of bins
+    ordered = np.sort(stats.sample.T, axis=1)  # (U, S): each unit's sampled values in order
+    at = (np.arange(1, bins) * (ordered.shape[1] - 1) + bins // 2) // bins  # (bins - 1,): quantiles, rounded
+    edges = np.ascontiguousarray(ordered[:, at], dtype=np.float32)  # (U, bins - 1), sorted per unit
+    table, single, lo, scale = _bin_table(edges, stats.min, stats.max)
+    cells = np.arange(U, dtype=np.int32) * GRID  # (U,): each unit's block of the table
+    blocks = np.arange(U, dtype=np.int32) * bins  # (U,): each unit's block of bins
     hist = np.zeros(U * bins * 2, np.int64)  # (U * bins * 2,): [unit, bin, no/yes]
     for s, e in spans(0, len(trace)):
         v = window(trace, quantity, layer, reverse, s, e)  # (K, U)
-        g = ((v - lo) * scale).astype(np.int64)  # (K, U): the value's fine cell
+        g = ((v - lo) * scale).astype(np.int32)  # (K, U): the value's fine cell
         np.clip(g, 0, GRID - 1, out=g)
         g += cells
-        b = lut[g]  # (K, U): the bin, up to the edges inside the value's own cell
-        straddled = inside[g] > 0  # (K, U): values in cells that hold edges: find their bin exactly
+        code = table[g]  # (K, U): edges before the cell * EDGES_IN + edges inside it
+        b = code >> SHIFT  # (K, U): the bin, up to the edges inside the value's own cell
+        straddled = (code & (EDGES_IN - 1)) > 0  # (K, U): cells that hold edges: find those bins exactly
+        if straddled.any():
+            where = np.flatnonzero(straddled.ravel())
+            cell = g.ravel()[where]
+            edge = single[cell]  # the cell's one edge value, where all its edges are equal
+            simple = ~np.isnan(edge)  # (a tie-heavy unit: many equal edges, one comparison)
+            flat_b = b.ravel()
+            flat_b[where[simple]] += (code.ravel()[where[simple]] & (EDGES_IN - 1)) * \
+                (v.ravel()[where[simple]] >= edge[simple])
+            straddled.ravel()[where[simple]] = False
         for u in np.flatnonzero(straddled.any(axis=0)):
             rows = np.flatnonzero(straddled[:, u])
             b[rows, u] = np.searchsorted(edges[u], v[rows, u], side="right")
@@ -175,15 +188,22 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
 def _bin_table(edges: np.ndarray, lo: np.ndarray, hi: np.ndarray):
     """A lookup from fine cells (GRID per unit, equal width over [lo, hi]) to equal-mass bins.
 
-    Returns, per cell (U * GRID,), the number of the unit's ``edges`` (U, bins - 1) in earlier cells and the
-    number inside the cell; and lo (U,), GRID / width (U,) as float32 to find a value's cell."""
+    Returns, per cell (U * GRID,): int32 (edges of the unit (U, bins - 1) in earlier cells) * EDGES_IN + (edges
+    inside the cell), and the value of the cell's edges when they are all equal (else NaN); and lo (U,),
+    GRID / width (U,) as float32 to find a value's cell."""
     U = len(lo)
     width = np.where(hi > lo, hi - lo, 1.0)  # (U,)
-    scale = GRID / width  # (U,)
+    lo, scale = lo.astype(np.float32), (GRID / width).astype(np.float32)  # (U,): as the values' cells are found
     cell = np.clip(((edges - lo[:, None]) * scale[:, None]).astype(np.int64), 0, GRID - 1)  # (U, bins - 1)
     counts = np.bincount((cell + np.arange(U)[:, None] * GRID).ravel(), minlength=U * GRID).reshape(U, GRID)
-    before = np.cumsum(counts, axis=1) - counts  # (U, GRID): edges in earlier cells
-    return before.ravel(), counts.ravel(), lo.astype(np.float32), scale.astype(np.float32)
+    before = (np.cumsum(counts, axis=1) - counts).ravel()  # (U * GRID,): edges in earlier cells
+    counts = counts.ravel()
+    single = np.full(U * GRID, np.nan, np.float32)
+    held = np.flatnonzero(counts)  # cells that hold edges
+    start = (held // GRID) * edges.shape[1] + before[held]  # their first edge in edges.ravel()
+    first, last = edges.ravel()[start], edges.ravel()[start + counts[held] - 1]
+    single[held[first == last]] = first[first == last]
+    return (before * EDGES_IN + counts).astype(np.int32), single, lo, scale
 
 
 def rank_auc(values, labels) -> np.ndarray:

@@ -19,7 +19,7 @@ Any quantity, layer and direction; every statistic is computed window by window 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Generator, Sequence
 
 import numpy as np
 
@@ -107,6 +107,26 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
     else:
         scores.sort(key=lambda s: (-abs(s.r), s.layer, s.reverse, s.unit))
     return scores if k is None else scores[:k]
+
+
+def iter_feature_table(trace, text: str, quantity: str = "cell", k: int = 3, names: Sequence[str] | None = None,
+                       layers=None, directions=None, with_auc: bool = False
+                       ) -> Generator[float, None, dict[str, list[UnitScore]]]:
+    """The top ``k`` units for each built-in feature of ``text`` (the units panel): yields progress in [0, 1]
+    after each feature (close the generator to cancel) and returns {feature name: [UnitScore, ...]}, in the
+    order of lstm_viz.core.features.FEATURES. A feature that is constant in this text gets an empty list."""
+    from .features import FEATURES, token_features
+
+    check_quantity(trace, quantity)
+    names = list(FEATURES) if names is None else list(names)
+    values = token_features(text, trace.tokens, names)
+    table: dict[str, list[UnitScore]] = {}
+    for n, name in enumerate(names):
+        y = values[name]
+        table[name] = [] if np.all(y == y[0]) else search_feature(
+            trace, y, quantity, layers, directions, k=k, with_auc=with_auc and is_binary(y))
+        yield (n + 1) / len(names)
+    return table
 
 
 def flanks(T: int, start: int, end: int) -> tuple[int, int]:
