@@ -174,23 +174,37 @@ def test_several_lstms_need_module(tmp_path):
     assert_matches(trace(m, x.numpy()), dec.eval(), x)
 
 
-@pytest.mark.parametrize("make, named", [
-    (lambda: RNNModel(10, 8, 8, 1, rnn="GRU"), "a GRU under 'rnn'"),
-    (lambda: nn.GRUCell(4, 5), "a GRU under '(top level)'"),
-    (lambda: nn.RNN(4, 5, 2), "a plain RNN"),
+@pytest.mark.parametrize("make, cell", [
+    (lambda: nn.GRU(4, 5), "gru"),
+    (lambda: nn.GRUCell(4, 5), "gru"),
+    (lambda: nn.RNN(4, 5, 2), "rnn"),
 ])
-def test_gru_and_rnn_are_named_not_misread(tmp_path, make, named):
-    torch.save(make().state_dict(), tmp_path / "rnn.pt")
-    with pytest.raises(CheckpointError) as err:
-        load_model(tmp_path / "rnn.pt")
-    assert named in str(err.value) and "not supported yet" in str(err.value)
+def test_gru_and_rnn_open_as_themselves_never_as_an_lstm(tmp_path, make, cell):
+    torch.manual_seed(0)
+    module = make().eval()
+    torch.save(module.state_dict(), tmp_path / "rnn.pt")
+    m = load_model(tmp_path / "rnn.pt")
+    assert m.config.cell == cell
+    x = torch.randn(7, 4)
+    tr = trace(m, x.numpy())
+    with torch.no_grad():
+        if isinstance(module, nn.GRUCell):
+            h, out = torch.zeros(5), []
+            for t in range(len(x)):
+                h = module(x[t], h)
+                out.append(h)
+            want = torch.stack(out)  # (T, 5)
+        else:
+            want = module(x)[0]  # (T, 5): the last layer's output
+    np.testing.assert_allclose(tr.get("hidden", m.config.num_layers - 1), want.numpy(), atol=1e-5)
 
 
 def test_whole_pickled_module_read_without_its_code_and_loaded_when_trusted(tmp_path):
     model, words = word_model()
     torch.save(model, tmp_path / "model.pt")  # as word_language_model's main.py does
     m = load_model(tmp_path / "model.pt", vocab=words)  # read without running code: no --trust needed
-    assert any("whole pickled model" in n and "RNNModel" in n and "without running its code" in n for n in m.notes)
+    assert any("whole pickled model" in n and "RNNModel" in n and "without running its code" in n
+               for n in (m.layout, *m.notes))  # info prints both
     assert_matches(trace(m, "the cat"), model.rnn, model.encoder(torch.tensor([2, 3])))
     m = load_model(tmp_path / "model.pt", vocab=words, trust=True)
     assert "whole pickled RNNModel (trusted)" in m.layout

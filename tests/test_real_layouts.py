@@ -46,21 +46,36 @@ def test_word_language_model(tmp_path, saved):
     check_probs(tr, logits)
 
 
+def check_recurrent(tr, rnn: nn.Module, x: torch.Tensor) -> None:
+    """A GRU or plain RNN: every layer's hidden state equals the module's own forward (1e-5)."""
+    with torch.no_grad():
+        layer_in = x[:, None]  # (T, 1, in)
+        for k in range(rnn.num_layers):
+            one = type(rnn)(layer_in.shape[-1], rnn.hidden_size, **({"nonlinearity": rnn.nonlinearity}
+                                                                    if isinstance(rnn, nn.RNN) else {}))
+            one.load_state_dict({f"{n}_l0": getattr(rnn, f"{n}_l{k}") for n in ("weight_ih", "weight_hh",
+                                                                                   "bias_ih", "bias_hh")})
+            layer_in, _ = one.eval()(layer_in)  # (T, 1, H)
+            np.testing.assert_allclose(tr.get("hidden", k), layer_in[:, 0].numpy(), atol=ATOL)
+
+
 @pytest.mark.parametrize("rnn_type, nonlinearity", [("RNN_RELU", "relu"), ("RNN_TANH", "tanh"), ("GRU", None)])
-def test_word_language_model_gru_and_rnn_named_with_their_cell(rnn_type, nonlinearity):
-    with pytest.raises(UnsupportedCellError) as err:
-        import_checkpoint(to_pickled(word_model(rnn_type)), path="m.pt")
-    assert err.value.cell == ("gru" if rnn_type == "GRU" else "rnn") and err.value.module == "rnn"
-    assert err.value.nonlinearity == nonlinearity
-    assert "not supported yet" in str(err.value)
+def test_word_language_model_gru_and_rnn_traced_with_their_cell(rnn_type, nonlinearity):
+    model = word_model(rnn_type)
+    m = import_checkpoint(to_pickled(model), path="m.pt")  # a whole model says its nonlinearity itself
+    assert m.config.cell == ("gru" if rnn_type == "GRU" else "rnn")
     if nonlinearity:
-        assert f"nn.RNN, {nonlinearity})" in str(err.value)
-    with pytest.raises(UnsupportedCellError) as err:  # a state_dict does not store it: tanh unless told
-        import_checkpoint(word_model("RNN_RELU").state_dict(), path="m.pt")
-    assert err.value.nonlinearity == "tanh" and "tanh unless --nonlinearity relu" in str(err.value)
-    with pytest.raises(UnsupportedCellError) as err:
-        import_checkpoint(word_model("RNN_RELU").state_dict(), path="m.pt", nonlinearity="relu")
-    assert err.value.nonlinearity == "relu"
+        assert m.config.nonlinearity == nonlinearity
+    ids = torch.tensor([1, 4, 2, 0, 3, 3])
+    tr = trace(m, ids.numpy())
+    with torch.no_grad():
+        logits, _ = model.eval()(ids[:, None])
+        check_recurrent(tr, model.rnn, model.encoder(ids))
+    check_probs(tr, logits)
+    # a state_dict does not store the nonlinearity: tanh unless told
+    assert import_checkpoint(word_model("RNN_RELU").state_dict(), path="m.pt").config.nonlinearity == "tanh"
+    told = import_checkpoint(word_model("RNN_RELU").state_dict(), path="m.pt", nonlinearity="relu")
+    assert told.config.nonlinearity == "relu"
 
 
 # -- salesforce/awd-lstm-lm ----------------------------------------------------------------------------------------
@@ -131,11 +146,8 @@ def test_awd_lstm_different_sizes_offers_each_layer_never_an_embedding(saved):
 def test_char_rnn_whole_model(kind):
     torch.manual_seed(2)
     decoder = CharRNN(100, 8, 100, model=kind, n_layers=2).eval()  # train.py: torch.save(decoder, filename)
-    if kind == "gru":
-        with pytest.raises(UnsupportedCellError, match="a GRU under 'rnn'"):
-            import_checkpoint(to_pickled(decoder), path="shakespeare.pt")
-        return
     m = import_checkpoint(to_pickled(decoder), path="shakespeare.pt")
+    assert m.config.cell == kind
     assert m.vocab is None and any("string.printable" in n for n in m.notes)
     ids = torch.tensor([17, 4, 11, 11, 14])
     tr = trace(m, ids.numpy())
@@ -144,7 +156,8 @@ def test_char_rnn_whole_model(kind):
         for t in range(len(ids)):  # generate.py feeds one character at a time
             out, hidden = decoder(ids[t:t + 1], hidden)
             logits.append(out)
-        check_stack(tr, [decoder.rnn], decoder.encoder(ids))
+        (check_recurrent(tr, decoder.rnn, decoder.encoder(ids)) if kind == "gru"
+         else check_stack(tr, [decoder.rnn], decoder.encoder(ids)))
     check_probs(tr, torch.cat(logits))
 
 

@@ -136,15 +136,13 @@ def test_plain_state_dict_with_pickle_protocol_4(tmp_path):
 
 def test_the_readers_trees_keep_what_only_a_whole_model_knows(tmp_path):
     """read_checkpoint + import_checkpoint, as load_model does once it hands over the tree unconverted."""
-    from lstm_viz.core.errors import UnsupportedCellError
     from lstm_viz.core.importer import import_checkpoint
     from lstm_viz.core.loading import read_checkpoint
 
     model = WordRNNModel("RNN_RELU", len(WORDS), 6, 6, 1, dropout=0.0).eval()
     path = saved(tmp_path / "relu.pt", model, WordRNNModel)
-    with pytest.raises(UnsupportedCellError) as err:
-        import_checkpoint(read_checkpoint(path).obj, path=path)
-    assert err.value.nonlinearity == "relu" and "nn.RNN, relu" in str(err.value)
+    rnn = import_checkpoint(read_checkpoint(path).obj, path=path)
+    assert rnn.config.cell == "rnn" and rnn.config.nonlinearity == "relu"  # only the whole model says relu
     decoder = CharRNN(100, 8, 100, model="lstm").eval()
     m = import_checkpoint(read_checkpoint(saved(tmp_path / "c.pt", decoder, CharRNN)).obj, path="c.pt")
     assert "whole pickled model model.CharRNN" in m.layout and "word_language_model" not in m.layout

@@ -74,7 +74,7 @@ def test_whole_pickled_model_is_a_tree_of_placeholders(tmp_path, protocol):
     assert isinstance(rnn.get("weight_ih_l0"), nn.Parameter)
     same_tensors(root.state_dict(), model.state_dict())
     m = load_model(tmp_path / "model.pt", vocab=[str(i) for i in range(10)])  # no trust needed
-    assert any(read.note in n for n in m.notes)
+    assert any(read.note in n for n in (m.layout, *m.notes))  # info prints both
 
 
 def test_tied_weights_stay_one_tensor(tmp_path):

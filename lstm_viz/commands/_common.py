@@ -43,7 +43,7 @@ def load_model_from_args(args):
         path = DEMO_MODEL
     nonlinearity = getattr(args, "nonlinearity", None)
     try:
-        loaded = load_model(path, vocab=args.vocab, module=args.module, trust=args.trust)
+        loaded = load_model(path, vocab=args.vocab, module=args.module, trust=args.trust, nonlinearity=nonlinearity)
     except UnsupportedCellError as e:
         if nonlinearity and e.cell == "rnn":  # name the nonlinearity the user gave, not the assumed one
             raise UnsupportedCellError(unsupported_message(e.cell, e.module, nonlinearity, f"{path}: "),

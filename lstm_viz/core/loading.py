@@ -76,10 +76,11 @@ def _trusted_load(path: Path) -> Any:
 
 
 def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None, module: str | None = None,
-               trust: bool = False) -> LoadedModel:
+               trust: bool = False, nonlinearity: str | None = None) -> LoadedModel:
     """Load any supported checkpoint. ``vocab``: a Vocab, a token list, or a vocab file for checkpoints that
     carry none. ``module``: the prefix of the LSTM to use when the file holds several. ``trust``: allow a
-    whole pickled module (can run code: only for files you trust)."""
+    whole pickled module (can run code: only for files you trust). ``nonlinearity``: "tanh" or "relu" for a
+    plain RNN, whose state_dict does not store it (a whole pickled nn.RNN says it itself)."""
     path = Path(path)
     vocab_name = "the given vocab"
     if isinstance(vocab, (str, Path)):
@@ -96,23 +97,15 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
         return loaded
     from .importer import import_checkpoint  # foreign layouts
 
-    loaded = import_checkpoint(_weights_of_pickled_modules(obj, path, read.note), path=path, vocab=vocab,
-                               module=module, vocab_name=vocab_name)
+    if read.note and not _holds_a_tensor(obj):
+        raise CheckpointError(f"{path}: holds no model weights, only {read.note}")
+    # Whole pickled models go to the importer as the reader gave them: a tree of inert placeholders whose
+    # attributes (nonlinearity, rnn_type, is_forward_lm, the class name) the importer reads as hints.
+    loaded = import_checkpoint(obj, path=path, vocab=vocab, module=module, vocab_name=vocab_name,
+                               nonlinearity=nonlinearity)
     if read.note and not any(read.note in n for n in (loaded.layout, *loaded.notes)):
         loaded = dataclasses.replace(loaded, notes=(read.note, *loaded.notes))
     return loaded
-
-
-def _weights_of_pickled_modules(obj: Any, path: Path, note: str) -> Any:
-    """Hand the importer a whole pickled model as the state_dict it would have (``Pickled.state_dict()``), at the
-    top level or as a value of a training dict. (Once the importer walks Pickled trees itself, drop this.)"""
-    if isinstance(obj, Pickled) and obj.is_module:
-        return obj.state_dict()
-    if isinstance(obj, dict) and any(isinstance(v, Pickled) and v.is_module for v in obj.values()):
-        return {k: v.state_dict() if isinstance(v, Pickled) and v.is_module else v for k, v in obj.items()}
-    if note and not _holds_a_tensor(obj):
-        raise CheckpointError(f"{path}: holds no model weights, only {note}")
-    return obj
 
 
 def _holds_a_tensor(root: Any) -> bool:

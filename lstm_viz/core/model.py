@@ -154,7 +154,7 @@ class LoadedModel:
             f"model: {self.name}",
             f"source: {self.source or '(in memory)'}",
             f"layout: {self.layout}",
-            f"cell: {c.cell}" + (f" ({c.nonlinearity})" if c.cell == "rnn" else "")
+            f"cell: {cell_type(c.cell).title}" + (f" ({c.nonlinearity})" if c.cell == "rnn" else "")
             + (", reads right to left" if c.reads_backward else ""),
             f"layers: {c.num_layers}",
             f"hidden size: {c.hidden_size} units per layer and direction",

@@ -15,7 +15,7 @@ from .groups import chain_name, strip_module_arg
 from .parts import find_decoder, find_embedding, partial_embeddings, same
 from .walk import STRIPPED_PREFIXES, Tree, walk
 
-TRACEABLE = {"lstm"}  # cell kinds the core can trace; add "gru", "rnn" here when it can
+TRACEABLE = {"lstm", "gru", "rnn"}  # cell kinds the core traces (lstm_viz.core.cells)
 
 
 def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = None, module: str | None = None,
@@ -165,12 +165,13 @@ def _nonlinearity(unit: Unit, tree: Tree, given: str | None) -> str:
 
 def _layout(unit: Unit, emb_key: str | None, dec, hints: dict) -> str:
     g = unit.groups[0]
+    mod = "nn." + {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[unit.shapes[0].kind]  # the module's own class name
     if len(unit.groups) > 1:
-        layout = f"{len(unit.groups)} nn.LSTM modules {', '.join(repr(x.name) for x in unit.groups)} as one stack"
+        layout = f"{len(unit.groups)} {mod} modules {', '.join(repr(x.name) for x in unit.groups)} as one stack"
     elif g.cell:
-        layout = f"nn.LSTMCell under {g.prefix!r}, read as a 1-layer nn.LSTM"
+        layout = f"{mod}Cell under {g.prefix!r}, read as a 1-layer {mod}"
     else:
-        layout = f"nn.LSTM under {g.prefix!r}" if g.prefix else "nn.LSTM at the top level"
+        layout = f"{mod} under {g.prefix!r}" if g.prefix else f"{mod} at the top level"
     if g.prefix == "rnn." and emb_key == "encoder.weight" and dec is not None and dec.key == "decoder.weight":
         if "is_forward_lm" in hints:
             layout += " (flair LanguageModel)"
