@@ -58,8 +58,11 @@ class Opener(QtCore.QObject):
         if text_path is None:
             text_path = DEMO_TEXT if DEMO_TEXT.exists() else None
         if not Path(checkpoint).exists():
-            self.win.status_label.setText(f"{checkpoint}: no such file. Use File > Open checkpoint, or Model > "
-                                          "Train.")
+            msg = f"{checkpoint}: no such file. Use File > Open checkpoint, or Model > Train."
+            if self.win.interactive:
+                self.win.status_label.setText(msg)
+            else:
+                self.fail(msg)  # --screenshot ends with this line instead of waiting for a first analysis
             return
         self._request = {"text_path": text_path}
         self.session.open_checkpoint(checkpoint, text_path=text_path)

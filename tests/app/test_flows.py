@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import torch
-from PySide6 import QtCore
 
 from lstm_viz.app import dialogs
 from lstm_viz.app.main_window import MainWindow

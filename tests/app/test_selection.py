@@ -2,7 +2,6 @@
 and quantities, the "go to unit" field reaches any unit, and a new model opens on a unit worth looking at."""
 from __future__ import annotations
 
-import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.core.checkpoint import save_checkpoint

@@ -140,3 +140,13 @@ def test_bad_checkpoint_on_the_command_line_is_one_line(tmp_path):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("lstm-viz")]
     assert len(lines) == 1 and str(bad) in lines[0]
+
+
+def test_missing_checkpoint_on_the_command_line_is_one_line(tmp_path):
+    missing = tmp_path / "missing.pt"
+    r = subprocess.run([sys.executable, "-m", "lstm_viz", str(missing), "--screenshot", str(tmp_path / "x.png")],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("lstm-viz")]
+    assert len(lines) == 1 and "no such file" in lines[0]
