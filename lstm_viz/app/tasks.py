@@ -19,6 +19,9 @@ class Opened:
     text_given: bool = False  # the text came with the request (start-up, a new training run)
 
 
+APP_CELLS = ("lstm", "peephole", "cifg")  # cells whose quantities the views draw (lstm_viz.core.cells)
+
+
 def vocab_needed(model) -> int:
     """How many tokens a vocab for ``model`` must have, when it has none and one would let it read text;
     else 0. A bare LSTM with no embedding may read one-hot tokens: then the vocab has input_size tokens."""
@@ -39,12 +42,18 @@ def load(path, vocab=None, module=None, trust=False):
     from lstm_viz.core.loading import load_model
 
     try:
-        return load_model(path, vocab=vocab, module=module, trust=trust)
+        model = load_model(path, vocab=vocab, module=module, trust=trust)
     except LstmVizError:
         raise
     except Exception as e:  # noqa: BLE001 - a file the loader did not foresee still gets a one-line reason
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise CheckpointError(f"{path}: cannot read this file ({type(e).__name__}: {first})") from None
+    if model.config.cell not in APP_CELLS:  # the views still draw the LSTM's six quantities
+        from lstm_viz.core.cells import cell_type
+
+        raise CheckpointError(f"{path}: holds a {cell_type(model.config.cell).title}; the window shows LSTM-like "
+                              "cells for now (the command line and Python trace it: lstm-viz trace / export)")
+    return model
 
 
 def analyse(model, text):

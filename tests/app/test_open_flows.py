@@ -157,3 +157,16 @@ def test_text_changed_during_a_declined_open_is_analysed_with_the_old_model(qtbo
         window.open_checkpoint(path)
         window.state.set_text("hij abc")  # while the model loads
     assert window.state.model is old_model and "".join(window.state.trace.tokens) == "hij abc"
+
+
+def test_a_gru_file_is_refused_in_one_line_and_changes_nothing(qtbot, window, checkpoint, tmp_path):
+    open_text(qtbot, window, checkpoint)
+    before = _snapshot(window)
+    gru = tmp_path / "gru.pt"
+    torch.save(torch.nn.GRU(4, 3).state_dict(), gru)
+    with qtbot.waitSignal(window.session.failed, timeout=20000) as failed:
+        window.open_checkpoint(gru)
+    _wait_idle(qtbot, window)
+    assert "GRU" in failed.args[1] and "\n" not in failed.args[1]
+    _assert_unchanged(window, before)
+    window.errors.clear()
