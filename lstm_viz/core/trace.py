@@ -230,8 +230,8 @@ class Trace(TraceBase):
         if not isinstance(units, slice):
             units = np.asarray(units, dtype=np.int64)
             if units.size and not (0 <= units.min() and units.max() < a.shape[1]):
-                raise InputError(f"units {units.min()}..{units.max()} do not all exist; {key(quantity, layer, reverse)} "
-                                 f"has {a.shape[1]} units")
+                raise InputError(f"units {units.min()}..{units.max()} do not all exist; "
+                                 f"{key(quantity, layer, reverse)} has {a.shape[1]} units")
         return a[t0:t1, units]
 
     def units(self, layer: int = 0, quantity: str | None = None) -> int:
