@@ -137,3 +137,12 @@ def test_streaming_stats_from_the_extraction_pass_equal_the_whole_arrays():
                 np.testing.assert_allclose(s.stats[q].var, ref.var, rtol=1e-5, atol=1e-9)
                 np.testing.assert_array_equal(s.stats[q].min, ref.min)
                 np.testing.assert_array_equal(s.stats[q].max, ref.max)
+
+
+def test_the_running_module_imports_first_without_a_cycle():
+    import subprocess
+    import sys
+
+    code = "import lstm_viz.core.tracing as t, lstm_viz.core.trace as tr; assert t.trace and tr.trace"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

@@ -275,4 +275,15 @@ class Trace(TraceBase):
                    cell=cell, reads_backward=bool(data.get("reads_backward", False)))
 
 
-from .tracing import iter_trace, trace  # noqa: E402  (running a model; kept importable from here)
+def iter_trace(loaded, x, chunk: int | None = None, state=None):
+    """Run a model over ``x``, yielding progress; returns the Trace (lstm_viz.core.tracing.iter_trace)."""
+    from .tracing import iter_trace as run
+
+    return run(loaded, x, chunk, state)
+
+
+def trace(loaded, x, chunk: int | None = None, state=None) -> Trace:
+    """Run a model over ``x`` and return its Trace (lstm_viz.core.tracing.trace)."""
+    from .tracing import trace as run
+
+    return run(loaded, x, chunk, state)
