@@ -72,7 +72,8 @@ def test_gru_and_rnn_match_torch(cfg, kind):
                 assert (a >= 0).all() and (a <= 1).all()
             # h_t = (1 - z) n + z h_{t-1}, h_{t-1} in the direction's reading order
             h = s.hidden.astype(np.float64)
-            h_prev = np.vstack([h[1:], np.zeros((1, h.shape[1]))]) if d else np.vstack([np.zeros((1, h.shape[1])), h[:-1]])
+            zero = np.zeros((1, h.shape[1]))
+            h_prev = np.vstack([h[1:], zero]) if d else np.vstack([zero, h[:-1]])
             z, n = s.update_gate.astype(np.float64), s.new_gate.astype(np.float64)
             np.testing.assert_allclose(h, (1 - z) * n + z * h_prev, atol=ATOL)
 

@@ -78,7 +78,7 @@ def test_trace_writes_the_readme_keys_with_nn_lstm_values(files, tmp_path, capsy
     assert "1 tokens not in the vocab" in err and "'z'" in err
     z = np.load(out)
     per_layer = ["input_gate", "forget_gate", "candidate", "output_gate", "cell", "hidden"]
-    expected = {"tokens", "token_ids", "probs", "loss", "vocab", "unknown", "npz_version", "cell",
+    expected = {"tokens", "token_ids", "probs", "loss", "vocab", "unknown", "npz_version", "cell_type",
                 "reads_backward"}
     expected |= {f"{q}_l{layer}{r}" for q in per_layer for layer in (0, 1) for r in ("", "_reverse")}
     assert set(z.files) == expected

@@ -137,3 +137,26 @@ def test_streaming_stats_from_the_extraction_pass_equal_the_whole_arrays():
                 np.testing.assert_allclose(s.stats[q].var, ref.var, rtol=1e-5, atol=1e-9)
                 np.testing.assert_array_equal(s.stats[q].min, ref.min)
                 np.testing.assert_array_equal(s.stats[q].max, ref.max)
+
+
+def test_the_running_module_imports_first_without_a_cycle():
+    import subprocess
+    import sys
+
+    code = "import lstm_viz.core.tracing as t, lstm_viz.core.trace as tr; assert t.trace and tr.trace"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_the_npz_names_its_cell_type_apart_from_the_cell_state(tmp_path):
+    tr = traced("gru")
+    tr.save_npz(tmp_path / "g.npz")
+    with np.load(tmp_path / "g.npz") as z:
+        assert str(z["cell_type"]) == "gru" and "cell" not in z.files and not bool(z["reads_backward"])
+    old = {k: v for k, v in np.load(tmp_path / "g.npz").items() if k != "cell_type"}
+    np.savez(tmp_path / "old.npz", **old)  # no cell type recorded: told by the arrays it holds
+    assert Trace.load_npz(tmp_path / "old.npz").cell.name == "gru"
+    del old["update_gate_l0"]
+    np.savez(tmp_path / "broken.npz", **{**old, "cell_type": np.array("gru")})
+    with pytest.raises(InputError, match="broken.npz: a GRU trace without update_gate"):
+        Trace.load_npz(tmp_path / "broken.npz")

@@ -61,4 +61,5 @@ def read_state(path: str) -> dict:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise InputError(f"{path}: not a readable .npz of initial states ({str(e).strip() or type(e).__name__})") from None
+        why = str(e).strip() or type(e).__name__
+        raise InputError(f"{path}: not a readable .npz of initial states ({why})") from None

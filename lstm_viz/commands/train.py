@@ -1,4 +1,5 @@
-"""lstm-viz train: train a character-level LSTM (or GRU, RNN, peephole or coupled-gate LSTM) on text files or a built-in corpus, with a progress bar.
+"""lstm-viz train: train a character-level LSTM (or GRU, RNN, peephole or coupled-gate LSTM) on text files or a
+built-in corpus, with a progress bar.
 
 Ctrl-C stops at the next batch and saves the checkpoint; a second Ctrl-C aborts at once (the last checkpoint
 written stays). The last line gives the validation loss in bits per character.

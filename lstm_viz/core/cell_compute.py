@@ -46,12 +46,13 @@ def _activate(act, pre: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
 def _cell_recurrence(keep: torch.Tensor, written: torch.Tensor, c0: torch.Tensor, dst: torch.Tensor) -> None:
     """c_t = keep_t ⊙ c_{t-1} + written_t from c0, into dst (K, H). The only sequential part; elementwise."""
     keep_a, written_a, prev = keep.numpy(), written.numpy(), c0.numpy()  # (K, H), (K, H), (H,)
-    c = dst.numpy() if keep.dtype == dst.dtype else np.empty(keep_a.shape, keep_a.dtype)  # (K, H)
+    direct = keep.dtype == dst.dtype  # float32: straight into dst; float64: at full precision, then stored
+    c = dst.numpy() if direct else np.empty(keep_a.shape, keep_a.dtype)  # (K, H)
     for t in range(len(c)):
         np.multiply(keep_a[t], prev, out=c[t])
         c[t] += written_a[t]
         prev = c[t]
-    if c is not dst.numpy():
+    if not direct:
         dst.copy_(torch.from_numpy(c))
 
 

@@ -35,7 +35,7 @@ class CellType:
     title: str  # for people: "LSTM", "GRU", ...
     quantities: tuple[str, ...]  # per timestep and unit, in drawing order; NPZ keys are f"{q}_l{layer}"
     gates: tuple[str, ...]  # the quantities that are gates, in [0, 1]
-    bounded: tuple[str, ...]  # other quantities in [-1, 1] (tanh of something)
+    bounded: tuple[str, ...]  # other quantities always in [-1, 1] (a tanh)
     state: tuple[str, ...]  # the recurrent state: ("h", "c") or ("h",)
     module_path: str  # the multi-layer module that runs it, e.g. "torch.nn.LSTM"
     chunk_path: str  # its chunk function in lstm_viz.core.cell_compute
@@ -53,6 +53,11 @@ class CellType:
         return _resolve(self.chunk_path)
 
     @property
+    def a_title(self) -> str:
+        """The title with its article, for messages: "an LSTM", "a GRU"."""
+        return ("an " if self.title[0] in "AEFHILMNORSX" else "a ") + self.title
+
+    @property
     def has_cell_state(self) -> bool:
         return "c" in self.state
 
@@ -63,7 +68,7 @@ class CellType:
         """``quantity`` if this cell produces it, else a one-line InputError naming what it does produce."""
         if quantity not in self.quantities:
             extra = " (it has no separate cell state)" if quantity == "cell" else ""
-            raise InputError(f"a {self.title} has no {quantity!r}{extra}; it has {', '.join(self.quantities)}")
+            raise InputError(f"{self.a_title} has no {quantity!r}{extra}; it has {', '.join(self.quantities)}")
         return quantity
 
     def build(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -73,7 +78,7 @@ class CellType:
         kwargs = dict(num_layers=num_layers, bias=bias, dropout=dropout, bidirectional=bidirectional, dtype=dtype)
         if proj_size:
             if self.name != "lstm":
-                raise InputError(f"a projection (proj_size) exists only for the plain LSTM, not a {self.title}")
+                raise InputError(f"a projection (proj_size) exists only for the plain LSTM, not {self.a_title}")
             kwargs["proj_size"] = proj_size
         if self.name == "rnn":
             if nonlinearity not in ("tanh", "relu"):
@@ -87,16 +92,16 @@ _LSTM_SYMBOLS = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "outpu
                  "hidden": "h"}
 
 CELLS: dict[str, CellType] = {c.name: c for c in (
-    CellType("lstm", "LSTM", LSTM_QUANTITIES, LSTM_GATES, ("candidate",), ("h", "c"), "torch.nn.LSTM", _C + "lstm_chunk",
-             _LSTM_SYMBOLS),
+    CellType("lstm", "LSTM", LSTM_QUANTITIES, LSTM_GATES, ("candidate",), ("h", "c"),
+             "torch.nn.LSTM", _C + "lstm_chunk", _LSTM_SYMBOLS),
     CellType("gru", "GRU", ("reset_gate", "update_gate", "new_gate", "hidden"), ("reset_gate", "update_gate"),
-             ("new_gate", "hidden"), ("h",), "torch.nn.GRU", _C + "gru_chunk",
+             ("new_gate",), ("h",), "torch.nn.GRU", _C + "gru_chunk",
              {"reset_gate": "r", "update_gate": "z", "new_gate": "n", "hidden": "h"}),
     CellType("rnn", "plain RNN", ("hidden",), (), (), ("h",), "torch.nn.RNN", _C + "rnn_chunk", {"hidden": "h"}),
-    CellType("peephole", "peephole LSTM", LSTM_QUANTITIES, LSTM_GATES, ("candidate",), ("h", "c"), _V + "PeepholeLSTM",
-             _C + "peephole_chunk", _LSTM_SYMBOLS, fused=False),
-    CellType("cifg", "coupled-gate LSTM (CIFG)", LSTM_QUANTITIES, LSTM_GATES, ("candidate",), ("h", "c"), _V + "CIFGLSTM",
-             _C + "cifg_chunk", _LSTM_SYMBOLS, fused=False),
+    CellType("peephole", "peephole LSTM", LSTM_QUANTITIES, LSTM_GATES, ("candidate",), ("h", "c"),
+             _V + "PeepholeLSTM", _C + "peephole_chunk", _LSTM_SYMBOLS, fused=False),
+    CellType("cifg", "coupled-gate LSTM (CIFG)", LSTM_QUANTITIES, LSTM_GATES, ("candidate",), ("h", "c"),
+             _V + "CIFGLSTM", _C + "cifg_chunk", _LSTM_SYMBOLS, fused=False),
 )}
 
 ALL_QUANTITIES = tuple(dict.fromkeys(q for c in CELLS.values() for q in c.quantities))

@@ -10,8 +10,8 @@ recomputed from keyframes or read from a chunked file can sit behind the same in
 Keys (the NPZ format, documented in the README): ``tokens``, ``token_ids``, and per layer l and quantity q of the
 cell type ``{q}_l{l}`` (LSTM, peephole, CIFG: input_gate, forget_gate, candidate, output_gate, cell, hidden;
 GRU: reset_gate, update_gate, new_gate, hidden; RNN: hidden), each (T, units) float32, with ``_reverse`` for the
-backward direction; ``probs`` (T, V) and ``loss`` (T,) when the model has a decoder; ``cell`` the cell type and
-``reads_backward`` (files without them: an LSTM reading left to right).
+backward direction; ``probs`` (T, V) and ``loss`` (T,) when the model has a decoder; ``cell_type`` and
+``reads_backward`` (files without them: an LSTM, or the cell whose arrays they hold, reading left to right).
 
 ``probs[t]`` is the model's distribution over the token it reads after t; ``loss[t]`` is -ln of the probability
 it gave to token t before reading it (nats), NaN for the first token read and for unknown tokens. Arrays are
@@ -27,7 +27,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .cells import ALL_QUANTITIES, CellType, cell_type
+from .cells import ALL_QUANTITIES, CELLS, CellType, cell_type
 from .checkpoint import atomic_write
 from .errors import InputError
 from .stats import Summary, UnitStats, block_summary, stats_of
@@ -161,7 +161,7 @@ class TraceBase:
         """Write every array under its key (see module docstring), plus ``extra`` arrays; atomic."""
         data = {name: self[name] for name in self.keys()}
         data["npz_version"] = np.array(NPZ_VERSION)
-        data["cell"] = np.array(self.cell.name)
+        data["cell_type"] = np.array(self.cell.name)
         data["reads_backward"] = np.array(bool(self.reads_backward))
         if self.vocab_tokens is not None:
             data["vocab"] = np.array(self.vocab_tokens, dtype=str)
@@ -230,8 +230,8 @@ class Trace(TraceBase):
         if not isinstance(units, slice):
             units = np.asarray(units, dtype=np.int64)
             if units.size and not (0 <= units.min() and units.max() < a.shape[1]):
-                raise InputError(f"units {units.min()}..{units.max()} do not all exist; {key(quantity, layer, reverse)} "
-                                 f"has {a.shape[1]} units")
+                raise InputError(f"units {units.min()}..{units.max()} do not all exist; "
+                                 f"{key(quantity, layer, reverse)} has {a.shape[1]} units")
         return a[t0:t1, units]
 
     def units(self, layer: int = 0, quantity: str | None = None) -> int:
@@ -259,13 +259,20 @@ class Trace(TraceBase):
                 data = {k: z[k] for k in z.files}
         except (OSError, ValueError) as e:
             raise InputError(f"{path}: not a readable lstm_viz trace ({e})") from None
+        present = {p[0] for k in data if (p := parse_key(k)) is not None}
         try:
-            cell = cell_type(str(data["cell"])) if "cell" in data else cell_type("lstm")
+            if "cell_type" in data:
+                cell = cell_type(str(data["cell_type"]))
+            else:  # files from before the cell type was recorded held LSTMs; tell other cells by their arrays
+                cell = next((c for c in CELLS.values() if set(c.quantities) == present), CELLS["lstm"])
         except InputError as e:
             raise InputError(f"{path}: {e}") from None
         arrays = {k: v for k, v in data.items() if (p := parse_key(k)) is not None and p[0] in cell.quantities}
         if "tokens" not in data or not arrays:
             raise InputError(f"{path}: not an lstm_viz trace (no tokens or no {cell.title} arrays)")
+        missing = [q for q in cell.quantities if f"{q}_l0" not in arrays]
+        if missing:
+            raise InputError(f"{path}: {cell.a_title} trace without {', '.join(missing)}")
         layers = 1 + max(parse_key(k)[1] for k in arrays)
         return cls(tokens=tuple(str(t) for t in data["tokens"]), token_ids=data.get("token_ids"),
                    arrays=arrays, num_layers=layers, bidirectional=any(k.endswith("_reverse") for k in arrays),
@@ -275,4 +282,15 @@ class Trace(TraceBase):
                    cell=cell, reads_backward=bool(data.get("reads_backward", False)))
 
 
-from .tracing import iter_trace, trace  # noqa: E402  (running a model; kept importable from here)
+def iter_trace(loaded, x, chunk: int | None = None, state=None):
+    """Run a model over ``x``, yielding progress; returns the Trace (lstm_viz.core.tracing.iter_trace)."""
+    from .tracing import iter_trace as run
+
+    return run(loaded, x, chunk, state)
+
+
+def trace(loaded, x, chunk: int | None = None, state=None) -> Trace:
+    """Run a model over ``x`` and return its Trace (lstm_viz.core.tracing.trace)."""
+    from .tracing import trace as run
+
+    return run(loaded, x, chunk, state)

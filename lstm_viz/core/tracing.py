@@ -66,7 +66,7 @@ def initial_state(rnn: torch.nn.Module, state) -> list[list[tuple[torch.Tensor, 
     if not isinstance(state, Mapping):  # torch's layout: h0 or (h0, c0), each (L*D, units)
         tensors = tuple(state) if isinstance(state, (tuple, list)) else (state,)
         if len(tensors) != len(parts):
-            raise InputError(f"initial state: a {cell.title} needs {' and '.join(p + '0' for p in parts)}, "
+            raise InputError(f"initial state: {cell.a_title} needs {' and '.join(p + '0' for p in parts)}, "
                              f"got {len(tensors)} array(s)")
         state = {}
         for p, t in zip(parts, tensors):

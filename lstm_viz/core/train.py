@@ -1,4 +1,5 @@
-"""Train a character-level language model (any cell type of lstm_viz.core.cells), as a generator that yields progress after every batch.
+"""Train a character-level language model (any cell type of lstm_viz.core.cells), as a generator that yields
+progress after every batch.
 
     gen = train(corpus, TrainConfig(hidden_size=128, steps=2000), "model.pt")
     for progress in gen: ...          # one Progress per batch
