@@ -102,19 +102,14 @@ def run(n_chars: int, settle: float, profile: str | None) -> list[tuple[str, flo
 
         def go(action=action, prof=prof):
             if prof:
-                prof.enable()
+                prof.enable()  # until the gesture has settled: its deferred passes too
             action()
-            if prof:
-                prof.disable()
 
         QtCore.QTimer.singleShot(0, go)
         wait(cond or (lambda: True), settle)
         if prof:
-            # the deferred passes too: profile the settle period
-            prof.enable()
-            wait(lambda: True, settle)
             prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         results.append((name, meter.longest, time.perf_counter() - started))
     meter.timer.stop()
     win.close()

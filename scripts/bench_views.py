@@ -70,6 +70,9 @@ def main() -> None:
             start = (start + visible / 10) % max(args.steps - visible, 1)
             t = time.perf_counter()
             strip.setXRange(start, start + visible, padding=0)
+            for h in stack.heatmaps.values():  # they re-cut their windows in the next pass of the event loop
+                if h.isVisible():
+                    h.refresh()
             stack.render(image)
             times.append(time.perf_counter() - t)
         times.sort()

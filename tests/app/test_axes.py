@@ -29,8 +29,10 @@ def test_trace_ticks_of_small_values_read_as_the_values(qtbot):
     assert ticks and max(abs(v) for v in ticks) <= 0.35, ticks
     assert axis.autoSIPrefixScale == 1.0
     assert "x0.001" not in axis.labelString() and "(x" not in axis.labelString()
-    # the label fits the panel's height
+    # the label fits the panel's height, with h_t too
     assert axis.label.boundingRect().width() <= view.widget.height()
+    view.set_curves(cell, np.tanh(cell), (0, 1))
+    assert axis.label.boundingRect().width() <= view.widget.height() - 20
 
 
 def test_colour_bar_ticks_of_a_small_range_read_as_the_values(qtbot):

@@ -60,7 +60,7 @@ def test_a_long_text_is_laid_out_in_passes(qtbot, monkeypatch):
 
 
 def test_coloured_text_follows_the_plots(qtbot, window, checkpoint):
-    text = "".join(f"line {k:03d} of a text long enough to scroll\n" for k in range(120))
+    text = "".join(f"line {k:03d} (scrolls)\n" for k in range(90))  # short to analyse, long to show
     tr = open_text(qtbot, window, checkpoint, text=text)
     window.text_tabs.setCurrentIndex(0)
     scroll = window.coloured_scroll

@@ -23,12 +23,12 @@ def test_leaving_a_heatmap_clears_the_hover(qtbot, window, checkpoint):
     bar = h.mapFromScene(h.bar.sceneBoundingRect().center())
     qtbot.mouseMove(h.viewport(), bar)
     qtbot.waitUntil(lambda: window.state.hover == (None, None))
-    # back onto another cell (a return to the very pixel it left is not replayed by QGraphicsView)
-    _move_to_view_point(qtbot, h, h.vb, 4.5, 2.5)
-    qtbot.waitUntil(lambda: window.state.hover == (4, 2))
-    # out of the plots altogether, onto the coloured text
+    # out of the plots altogether: over the strip first, then onto the coloured text
+    strip = window.stack.strip
+    _move_to_view_point(qtbot, strip.widget, strip.plot.getViewBox(), 6.5, 0.5)
+    qtbot.waitUntil(lambda: window.state.hover == (6, None))
     qtbot.mouseMove(window.coloured_scroll.viewport(), QtCore.QPoint(5, 5))
-    qtbot.waitUntil(lambda: window.state.hover[1] is None)
+    qtbot.waitUntil(lambda: window.state.hover == (None, None))
     text = window.inspector.text()
     assert "unit 2" in text and "timestep 5" in text, text
     assert len(tr) > 5

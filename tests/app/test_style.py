@@ -27,7 +27,7 @@ def test_cell_range_of_a_constant_or_empty_array_is_usable():
 
 
 def test_cell_range_sees_every_unit_whatever_the_unit_count():
-    """A flat stride over (T, units) lines up with the unit count and skips whole units (issue 8)."""
+    """A flat stride over (T, units) lines up with the unit count and skips whole units."""
     rng = np.random.default_rng(1)
     for T, U in ((200_000, 2), (100_000, 4), (2_000, 256)):
         data = rng.uniform(-1, 1, size=(T, U)).astype(np.float32)

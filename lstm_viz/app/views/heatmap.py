@@ -89,8 +89,14 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.bins = None  # callable values -> TimeBins | None (None while it is being built)
         self._identity = True  # rows in unit order
         self._window = None  # (start, stop, step, exact) of the time window now in the image
-        self.vb.sigXRangeChanged.connect(lambda *_: self.refresh())
-        self.vb.sigResized.connect(lambda *_: self.refresh())
+        # Re-cut in the next pass of the event loop: a drag's many range changes make one cut per pass, and
+        # each heatmap cuts in its own pass.
+        self._refresh_timer = QtCore.QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.vb.sigXRangeChanged.connect(lambda *_: self._refresh_timer.start())
+        self.vb.sigResized.connect(lambda *_: self._refresh_timer.start())
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setMinimumHeight(60)
@@ -138,6 +144,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
     def refresh(self, force: bool = False) -> None:
         """Re-cut the image when the visible time range left the window held, or the zoom changed a lot."""
+        self._refresh_timer.stop()
         U, T = self.shape
         if T == 0:
             return

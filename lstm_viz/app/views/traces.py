@@ -15,7 +15,7 @@ class TracesView:
         self.plot = self.widget.getPlotItem()
         self.plot.showGrid(x=False, y=True, alpha=0.15)
         self.plot.setLabel("bottom", "timestep", color=FOREGROUND)
-        self.plot.setLabel("left", "cell state c", color=FOREGROUND)
+        self.plot.setLabel("left", "cell c", color=FOREGROUND)
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.getViewBox().setDefaultPadding(0.08)  # the y range fits the curves with a margin
         self.legend = self.plot.addLegend(offset=(-8, 4), labelTextColor=FOREGROUND, brush=(21, 23, 28, 200))
@@ -58,7 +58,8 @@ class TracesView:
                 self.lines.append((int(u), hidden[:, u]))
         self.plot.enableAutoRange(axis="y")
         self.plot.setAutoVisible(y=True)  # fit the y range to the visible stretch of time
-        self.plot.setLabel("left", "cell c, hidden h" if hidden is not None else "cell state c", color=FOREGROUND)
+        # short: the label runs along the left edge of a low panel
+        self.plot.setLabel("left", "c, h dashed" if hidden is not None else "cell c", color=FOREGROUND)
 
     def unit_near(self, t: int, y: float) -> int | None:
         """The unit whose curve passes nearest the value ``y`` at timestep ``t`` (None without curves)."""
