@@ -185,3 +185,22 @@ def test_cell_diagram_on_every_layout(cfg):
     if not cfg.get("embedding", True):
         d = cell_step(loaded, tr, 2, 0)
         assert all(term.label == "token 'c'" for gs in d.gates for term in gs.top_input)  # one input is 1
+
+
+def test_a_unit_spanning_1e_38_does_not_overflow_the_auc_bins():
+    """Found by hypothesis: GRID / (hi - lo) overflowed float32 for a unit whose values span 1e-38."""
+    import warnings
+
+    from lstm_viz.core.correlation import auc
+    from lstm_viz.core.trace import Trace
+
+    values = np.zeros((20, 4), dtype=np.float32)
+    values[0, 0] = 1.1754944e-38
+    values[:, 1] = np.arange(20)
+    tr = Trace(tokens=tuple("abcdefghijklmnopqrst"), token_ids=None, arrays={"hidden_l0": values}, num_layers=1,
+               cell="rnn")
+    labels = (np.arange(20) % 2 == 0).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = auc(tr, labels, "hidden")
+    assert np.all(np.isfinite(a)) and a[0] == pytest.approx(0.5, abs=0.06)

@@ -192,7 +192,9 @@ def _bin_table(edges: np.ndarray, lo: np.ndarray, hi: np.ndarray):
     inside the cell), and the value of the cell's edges when they are all equal (else NaN); and lo (U,),
     GRID / width (U,) as float32 to find a value's cell."""
     U = len(lo)
-    width = np.where(hi > lo, hi - lo, 1.0)  # (U,)
+    # A unit whose values span less than 1e-30 is constant for this purpose (GRID / width must stay finite in
+    # float32; hypothesis found a unit ranging over 1e-38).
+    width = np.where(hi - lo > 1e-30, hi - lo, 1.0)  # (U,)
     lo, scale = lo.astype(np.float32), (GRID / width).astype(np.float32)  # (U,): as the values' cells are found
     cell = np.clip(((edges - lo[:, None]) * scale[:, None]).astype(np.int64), 0, GRID - 1)  # (U, bins - 1)
     counts = np.bincount((cell + np.arange(U)[:, None] * GRID).ravel(), minlength=U * GRID).reshape(U, GRID)
