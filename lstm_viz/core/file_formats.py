@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CheckpointError
-from .pickled import Pickled, PickledGlobal
+from .pickled import Pickled, PickledGlobal, walk
 from .safe_pickle import PickleReadError
 
 
@@ -100,20 +100,4 @@ def describe(obj: Any) -> str:
 
 
 def _pickled_names(root: Any) -> set[str]:
-    names: set[str] = set()
-    seen: set[int] = set()
-    todo = [root]
-    while todo:
-        obj = todo.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Pickled):
-            if not isinstance(obj, PickledGlobal):
-                names.add(obj.name)
-            todo.extend([*obj.args, obj.state, *obj.items, *obj.dict_items.values()])
-        elif isinstance(obj, dict):
-            todo.extend(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            todo.extend(obj)
-    return names
+    return {o.name for o in walk(root) if isinstance(o, Pickled) and not isinstance(o, PickledGlobal)}

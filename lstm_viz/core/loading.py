@@ -18,7 +18,7 @@ from .checkpoint import from_checkpoint_dict, is_lstm_viz_checkpoint
 from .errors import CheckpointError
 from .file_formats import ReadResult, read_file
 from .model import LoadedModel
-from .pickled import Pickled
+from .pickled import walk
 from .vocab import Vocab
 
 
@@ -109,22 +109,7 @@ def load_model(path: str | Path, vocab: str | Path | Vocab | list | None = None,
 
 
 def _holds_a_tensor(root: Any) -> bool:
-    seen: set[int] = set()
-    todo = [root]
-    while todo:
-        obj = todo.pop()
-        if isinstance(obj, torch.Tensor):
-            return True
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Pickled):
-            todo.extend([*obj.args, obj.state, *obj.items, *obj.dict_items.values()])
-        elif isinstance(obj, dict):
-            todo.extend(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            todo.extend(obj)
-    return False
+    return any(isinstance(o, torch.Tensor) for o in walk(root))
 
 
 def _first_line(text: str) -> str:

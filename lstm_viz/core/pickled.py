@@ -82,3 +82,22 @@ class PickledGlobal(Pickled):
 
 def _is_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def walk(root: Any):
+    """Every object reachable from ``root`` through containers and placeholders, each once (the reader's trees may
+    share objects and hold cycles): dict values, list/tuple/set items, a placeholder's args, state and items."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield obj
+        if isinstance(obj, Pickled):
+            todo.extend([*obj.args, obj.state, *obj.items, *obj.dict_items.values()])
+        elif isinstance(obj, dict):
+            todo.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
