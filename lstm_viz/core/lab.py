@@ -227,3 +227,34 @@ def run_to_end(gen: Generator[LabProgress, None, LabResult]) -> LabResult:
             next(gen)
         except StopIteration as stop:
             return stop.value
+
+
+# -- files ------------------------------------------------------------------------------------------------------
+def write_csv(result: LabResult, out_dir) -> list:
+    """``recall.csv`` (cell, gap, recall, lines) and ``gradients.csv`` (cell, distance, grad_norm) in
+    ``out_dir``, written atomically; returns their paths."""
+    import csv
+    from pathlib import Path
+
+    from .checkpoint import atomic_write
+
+    out = Path(out_dir)
+    tables = {
+        "recall.csv": (["cell", "gap", "recall", "lines"],
+                       [[c, g, repr(float(r)), result.config.eval_lines]
+                        for c in result.cells for g, r in zip(result.gaps, result.recall[c])]),
+        "gradients.csv": (["cell", "distance", "grad_norm"],
+                          [[c, int(d), repr(float(v))] for c in result.cells
+                           for d, v in zip(result.distance, result.grad_norm[c])]),
+    }
+    paths = []
+    for name, (header, rows) in tables.items():
+        def write(tmp, header=header, rows=rows):
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(header)
+                w.writerows(rows)
+
+        atomic_write(out / name, write)
+        paths.append(out / name)
+    return paths
