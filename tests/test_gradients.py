@@ -80,13 +80,17 @@ def test_plain_rnn_gradient_by_hand():
 
 
 def test_eval_mode_and_mode_restored():
-    loaded = tiny("lstm")
-    loaded.model.drop.p = 0.9
-    loaded.model.train()
+    """Two layers with dropout between them, left in training mode: the norms are those of eval mode."""
+    vocab = Vocab.from_text(TEXT)
+    torch.manual_seed(0)
+    model = RNNLanguageModel(ModelConfig(input_size=3, hidden_size=4, num_layers=2, dropout=0.9,
+                                         vocab_size=len(vocab))).double()
+    loaded = LoadedModel(model.train(), vocab, "two-layer")
     a = connectivity(loaded, TEXT, 6).grad_norm
-    b = connectivity(loaded, TEXT, 6).grad_norm
-    np.testing.assert_array_equal(a, b)  # no dropout
     assert loaded.model.training
+    want = connectivity(LoadedModel(model.eval(), vocab, "two-layer"), TEXT, 6).grad_norm
+    np.testing.assert_array_equal(a, want)
+    np.testing.assert_allclose(a, per_step_leaves(loaded, TEXT, 6), rtol=1e-10)
 
 
 @pytest.mark.parametrize("cell,gate", [("lstm", "forget_gate"), ("cifg", "forget_gate"), ("gru", "update_gate")])
