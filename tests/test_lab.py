@@ -111,3 +111,18 @@ def test_cli_output_is_a_file(tmp_path, capsys):
     f.write_text("keep")
     assert main(["lab", "long-range", "--steps", "2", "-o", str(f)]) == 2
     assert "is a file" in capsys.readouterr().err and f.read_text() == "keep"
+
+
+def test_forget_bias_moves_only_the_forget_rows():
+    from lstm_viz.core.lab import _build
+
+    for cell, rows in (("lstm", slice(6, 12)), ("cifg", slice(0, 6))):
+        cfg = LabConfig(**{**TINY, "cells": (cell,)})
+        torch.manual_seed(0)
+        plain = _build(lab_vocab(), cell, LabConfig(**{**TINY, "cells": (cell,), "forget_bias": 0.0}))
+        torch.manual_seed(0)
+        shifted = _build(lab_vocab(), cell, cfg)
+        diff = (shifted.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0).detach()
+        want = torch.zeros_like(diff)
+        want[rows] = 1.0
+        torch.testing.assert_close(diff, want)
