@@ -5,6 +5,8 @@
     lstm-viz train   (CORPUS_FILE... | --corpus NAME) -o OUT.pt [...]
     lstm-viz export  [CHECKPOINT] (--text T | --text-file F) --view VIEW -o OUT.{png,svg,pdf,csv}
     lstm-viz units   [CHECKPOINT] (--text T | --text-file F) (--regex R | --feature NAME | --span S:E)
+    lstm-viz gradients [CHECKPOINT] (--text T | --text-file F) --at t -o OUT.{npz,csv}
+    lstm-viz lab     long-range [--gaps 5,10,20,50,100,200] [--cells rnn,gru,lstm] -o OUT_DIR
 
 Each subcommand lives in lstm_viz/commands/<name>.py with ``add_arguments(parser)`` and ``run(args) -> int``.
 Bad input ends with one line on stderr and exit status 2, never a traceback.
@@ -23,6 +25,8 @@ SUBCOMMANDS = {
     "train": "train a character-level LSTM on text files or a built-in corpus",
     "export": "render a figure (PNG, SVG, PDF) or the data (CSV) without a display",
     "units": "find the units that follow a feature of the text, a regex, or an example span",
+    "gradients": "how strongly the prediction at step t depends on each earlier input (gradient norms)",
+    "lab": "experiments: 'long-range' trains rnn, gru and lstm on long-copy and measures recall against the gap",
 }
 
 

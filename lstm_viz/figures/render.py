@@ -132,3 +132,20 @@ def export_figure(trace, spec: FigureSpec, path: str | Path, *, dpi: float = 300
         atomic_write(path, write)
     finally:
         fig.close()
+
+
+def write_figure(build, path: str | Path, *, dpi: float = 300, scale: float | None = None) -> None:
+    """Like export_figure for any figure: ``build(ink)`` lays out a Figure (ink: device pixels per logical pixel
+    of the target), which is painted into ``path`` as PNG, SVG or PDF."""
+    fmt = figure_format(path)
+    dpi = resolution(dpi, scale)
+    scale = dpi / LOGICAL_DPI
+    ensure_app()
+    ink = {".png": scale, ".svg": 1.0, ".pdf": _picture_dpi() / LOGICAL_DPI}[fmt]
+    fig = build(ink)
+    try:
+        write = {".png": lambda tmp: _png(fig, tmp, dpi, scale), ".svg": lambda tmp: _svg(fig, tmp, fig.title),
+                 ".pdf": lambda tmp: _pdf(fig, tmp, fig.title)}[fmt]
+        atomic_write(path, write)
+    finally:
+        fig.close()
