@@ -37,6 +37,17 @@ def blocked(*objects):
             o.blockSignals(was)
 
 
+READ_BACKWARD = " (the model reads right to left)"
+
+
+def window_title(model) -> str:
+    """The model's name, and how it reads when that is not left to right (flair's backward LMs): the views keep
+    the text in its own order, so the user must be told."""
+    if model is None:
+        return "lstm_viz"
+    return f"lstm_viz — {model.name}" + (READ_BACKWARD if model.config.reads_backward else "")
+
+
 class MainWindow(QtWidgets.QMainWindow):
     first_analysis = QtCore.Signal()
 
@@ -181,7 +192,7 @@ class MainWindow(QtWidgets.QMainWindow):
         s.time_selected.connect(lambda _: self._inspect())
         s.selection_changed.connect(lambda _: self._inspect())
         s.view_changed.connect(self._inspect)
-        s.model_changed.connect(lambda m: self.setWindowTitle(f"lstm_viz — {m.name}" if m else "lstm_viz"))
+        s.model_changed.connect(lambda m: self.setWindowTitle(window_title(m)))
         st.busy.connect(self._busy)
         st.progress.connect(lambda v: self.progress.setValue(int(v * 1000)))
         st.idle.connect(self._idle)
@@ -298,7 +309,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 f"to {n}), so it has no unit {u}.\nChoose a unit below {n} (Go to unit), or another Focus.")
             self.coloured_page.setCurrentWidget(self.coloured_message)
             return None
-        self.text_tabs.setTabText(0, f"Coloured text: {label} of unit {u}")
+        backward = s.model is not None and s.model.config.reads_backward
+        self.text_tabs.setTabText(0, f"Coloured text: {label} of unit {u}" + (READ_BACKWARD if backward else ""))
         return f"{label}, unit {u}"
 
     def _recolour(self) -> None:

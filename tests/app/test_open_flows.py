@@ -170,3 +170,20 @@ def test_a_gru_file_is_refused_in_one_line_and_changes_nothing(qtbot, window, ch
     assert "GRU" in failed.args[1] and "\n" not in failed.args[1]
     _assert_unchanged(window, before)
     window.errors.clear()
+
+
+def test_a_model_that_reads_right_to_left_says_so(qtbot, window, tmp_path):
+    from lstm_viz.core.checkpoint import save_checkpoint
+    from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
+    from lstm_viz.core.vocab import Vocab
+
+    from .conftest import ALPHABET
+
+    vocab = Vocab.from_text(ALPHABET)
+    cfg = ModelConfig(input_size=3, hidden_size=4, vocab_size=len(vocab), reads_backward=True)
+    path = tmp_path / "backward.pt"
+    save_checkpoint(path, LSTMLanguageModel(cfg).eval(), vocab, {"corpus": "test"})
+    tr = open_text(qtbot, window, path, "abc (de)")
+    assert tr.tokens == tuple("abc (de)")  # the views keep the text's own order ...
+    assert "reads right to left" in window.windowTitle()  # ... and say how the model read it
+    assert "reads right to left" in window.text_tabs.tabText(0)
