@@ -96,3 +96,29 @@ def test_cell_diagram_reads_each_layer_with_its_own_size():
     assert step.unit == 9 and step.error < 1e-5
     with pytest.raises(InputError, match="layer 2 has 6"):
         cell_step(m, tr, 2, 9, layer=2)
+
+
+@pytest.mark.parametrize("cls, bidirectional", [(torch.nn.LSTM, False), (torch.nn.GRU, True)])
+def test_a_chain_with_a_multi_layer_link_opens_as_one_stack(cls, bidirectional):
+    from lstm_viz.core.importer import import_checkpoint
+    torch.manual_seed(6)
+    D = 2 if bidirectional else 1
+    first, second = cls(4, 7, num_layers=2, bidirectional=bidirectional), cls(7 * D, 3, bidirectional=bidirectional)
+    sd = {f"lstm1.{k}": v for k, v in first.state_dict().items()}
+    sd |= {f"lstm2.{k}": v for k, v in second.state_dict().items()}
+    sd |= {"fc.weight": torch.randn(5, 3 * D), "fc.bias": torch.randn(5)}
+    m = import_checkpoint(sd, path="chain.pt")
+    assert m.config.sizes == (7, 7, 3) and m.config.decoder and m.config.vocab_size == 5
+    x = torch.randn(6, 4)
+    tr = trace(m, x.numpy())
+    with torch.no_grad():
+        y1, _ = first(x[:, None])  # (T, 1, D*7)
+        y2, _ = second(y1)  # (T, 1, D*3)
+        logits = torch.nn.functional.linear(y2[:, 0], sd["fc.weight"], sd["fc.bias"])
+    for d in range(D):
+        np.testing.assert_allclose(tr.get("hidden", 1, bool(d)), y1[:, 0, 7 * d:7 * (d + 1)].numpy(), atol=ATOL)
+        np.testing.assert_allclose(tr.get("hidden", 2, bool(d)), y2[:, 0, 3 * d:3 * (d + 1)].numpy(), atol=ATOL)
+    assert tr.probs is None  # input vectors: no next-token probabilities to compare
+    with torch.no_grad():
+        h = torch.cat([torch.from_numpy(tr.get("hidden", 2, bool(d))) for d in range(D)], dim=1)
+        np.testing.assert_allclose(m.model.decoder(h).numpy(), logits.numpy(), atol=ATOL)
