@@ -120,5 +120,5 @@ def test_a_chain_with_a_multi_layer_link_opens_as_one_stack(cls, bidirectional):
         np.testing.assert_allclose(tr.get("hidden", 2, bool(d)), y2[:, 0, 3 * d:3 * (d + 1)].numpy(), atol=ATOL)
     assert tr.probs is None  # input vectors: no next-token probabilities to compare
     with torch.no_grad():
-        h = torch.cat([torch.from_numpy(tr.get("hidden", 2, bool(d))) for d in range(D)], dim=1)
+        h = torch.cat([torch.tensor(tr.get("hidden", 2, bool(d))) for d in range(D)], dim=1)  # (T, D*3)
         np.testing.assert_allclose(m.model.decoder(h).numpy(), logits.numpy(), atol=ATOL)
