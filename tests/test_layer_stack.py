@@ -122,3 +122,14 @@ def test_a_chain_with_a_multi_layer_link_opens_as_one_stack(cls, bidirectional):
     with torch.no_grad():
         h = torch.cat([torch.tensor(tr.get("hidden", 2, bool(d))) for d in range(D)], dim=1)  # (T, D*3)
         np.testing.assert_allclose(m.model.decoder(h).numpy(), logits.numpy(), atol=ATOL)
+
+
+def test_asking_a_stack_for_units_without_a_layer_is_an_error_not_a_guess():
+    from lstm_viz.core.cell_compute import units_of, zero_state
+    rnn = stack_model().model.rnn
+    assert [units_of(rnn, "cell", k) for k in range(3)] == [6, 10, 6]
+    with pytest.raises(TypeError, match="say which layer"):
+        units_of(rnn, "cell")
+    with pytest.raises(TypeError, match="say which layer"):
+        zero_state(rnn)
+    assert units_of(torch.nn.LSTM(3, 5, num_layers=2), "cell") == 5  # torch's modules: every layer alike

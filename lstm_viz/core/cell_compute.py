@@ -147,11 +147,14 @@ def cell_of(rnn: nn.Module) -> CellType:
     raise InputError(f"lstm_viz cannot explain a {type(rnn).__name__}; it reads {', '.join(CELLS)} modules")
 
 
-def layer_module(rnn: nn.Module, layer: int) -> tuple[nn.Module, int]:
-    """(the module holding ``layer``, the layer's index in it): (rnn, layer), or a LayerStack's own layer."""
+def layer_module(rnn: nn.Module, layer: int | None) -> tuple[nn.Module, int]:
+    """(the module holding ``layer``, the layer's index in it): (rnn, layer), or a LayerStack's own layer.
+    ``layer`` None means "any layer, they are all alike": true of torch's modules, an error for a LayerStack."""
     if isinstance(rnn, LayerStack):
+        if layer is None:
+            raise TypeError("the layers of a LayerStack differ in size: say which layer")
         return rnn.layers[layer], 0
-    return rnn, layer
+    return rnn, layer or 0
 
 
 def direction_module(rnn: nn.Module, layer: int, reverse: bool) -> nn.Module:
@@ -167,7 +170,7 @@ def direction_module(rnn: nn.Module, layer: int, reverse: bool) -> nn.Module:
     return single.eval()
 
 
-def zero_state(rnn: nn.Module, dtype=None, layer: int = 0) -> tuple[torch.Tensor, ...]:
+def zero_state(rnn: nn.Module, dtype=None, layer: int | None = None) -> tuple[torch.Tensor, ...]:
     """The zero state of one direction of ``layer``: (h0,) or (h0, c0), each (units,)."""
     rnn, _ = layer_module(rnn, layer)
     cell = cell_of(rnn)
@@ -176,7 +179,7 @@ def zero_state(rnn: nn.Module, dtype=None, layer: int = 0) -> tuple[torch.Tensor
     return (h, torch.zeros(rnn.hidden_size, dtype=dtype)) if cell.has_cell_state else (h,)
 
 
-def units_of(rnn: nn.Module, quantity: str, layer: int = 0) -> int:
+def units_of(rnn: nn.Module, quantity: str, layer: int | None = None) -> int:
     """Columns of ``quantity`` in ``layer``: the output size for ``hidden`` (after a projection), else its
     hidden_size."""
     rnn, _ = layer_module(rnn, layer)
