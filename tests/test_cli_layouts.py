@@ -22,15 +22,25 @@ def files(tmp_path_factory):
     return d
 
 
-def test_info_lists_the_layers_of_a_stack_of_different_sizes(files, capsys):
-    assert main(["info", str(files / "awd.pt")]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert "holds 3 LSTMs (one stack whose layers differ in size); pick one with --module NAME:" in err[0]
-    assert [ln.split()[0] for ln in err[1:]] == ["rnns.0", "rnns.1", "rnns.2"]
-    assert "6 -> 4 units" in err[3]
+def test_info_shows_a_stack_of_different_sizes_and_module_picks_one_layer(files, capsys):
+    assert main(["info", str(files / "awd.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "layers: 3" in out and "hidden sizes: 6, 6, 4 units in layers 0 to 2" in out
+    assert "3 nn.LSTM modules 'rnns.0', 'rnns.1', 'rnns.2' as one stack" in out and "decoder: yes" in out
     assert main(["info", str(files / "awd.pt"), "--module", "rnns.2"]) == 0
     out = capsys.readouterr().out
-    assert "input: vectors (6 per step)" in out and "decoder: yes" in out
+    assert "layers: 1" in out and "input: vectors (6 per step)" in out and "decoder: yes" in out
+
+
+def test_info_lists_the_layers_of_a_stack_it_cannot_join(tmp_path, capsys):
+    torch.manual_seed(0)
+    a, b = torch.nn.LSTM(4, 6), torch.nn.LSTM(6, 5, bias=False)  # sizes connect, biases differ
+    sd = {f"lstm1.{k}": v for k, v in a.state_dict().items()} | {f"lstm2.{k}": v for k, v in b.state_dict().items()}
+    torch.save(sd, tmp_path / "two.pt")
+    assert main(["info", str(tmp_path / "two.pt")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert "holds 2 LSTMs (one stack that cannot be traced as one model); pick one with --module NAME:" in err[0]
+    assert [ln.split()[0] for ln in err[1:]] == ["lstm1", "lstm2"]
 
 
 @pytest.mark.parametrize("flag, nonlinearity", [([], "tanh"), (["--nonlinearity", "relu"], "relu")])

@@ -132,12 +132,20 @@ def test_stacked_lstm_cells_are_listed_and_picked(tmp_path):
     torch.manual_seed(2)
     net = StackedCells().eval()
     torch.save(net.state_dict(), tmp_path / "cells.pt")
-    with pytest.raises(CheckpointError) as err:
-        load_model(tmp_path / "cells.pt")
-    assert "'lstm1'" in str(err.value) and "'lstm2'" in str(err.value) and "--module" in str(err.value)
+    x = torch.randn(11, 6)
+    both = load_model(tmp_path / "cells.pt")  # lstm1 (6 -> 10) feeds lstm2 (10 -> 8): one stack of two sizes
+    assert both.config.sizes == (10, 8) and both.config.decoder  # fc reads lstm2
+    tr = trace(both, x.numpy(), chunk=4)
+    h, c = [torch.zeros(1, 10), torch.zeros(1, 8)], [torch.zeros(1, 10), torch.zeros(1, 8)]
+    with torch.no_grad():
+        for t in range(len(x)):  # the hand-rolled loop such a model runs
+            h[0], c[0] = net.lstm1(x[t:t + 1], (h[0], c[0]))
+            h[1], c[1] = net.lstm2(h[0], (h[1], c[1]))
+            for layer in range(2):
+                np.testing.assert_allclose(tr.get("hidden", layer)[t], h[layer][0].numpy(), atol=ATOL)
+                np.testing.assert_allclose(tr.get("cell", layer)[t], c[layer][0].numpy(), atol=ATOL)
     with pytest.raises(CheckpointError, match="no LSTM named 'lstm3'"):
         load_model(tmp_path / "cells.pt", module="lstm3")
-    x = torch.randn(11, 6)
     for name, cell, inputs in (("lstm1", net.lstm1, x), ("lstm2", net.lstm2, torch.randn(11, 10))):
         m = load_model(tmp_path / "cells.pt", module=name)
         assert m.layout.startswith(f"nn.LSTMCell under '{name}.'") and m.config.num_layers == 1
@@ -371,8 +379,16 @@ def test_chains_named_by_a_middle_index_and_a_stack_picked_by_its_name():
             np.testing.assert_allclose(tr.get("hidden", k), y.numpy(), atol=ATOL)
 
 
-def test_a_stack_of_different_sizes_asked_for_by_name_lists_its_layers():
+def test_a_stack_it_cannot_join_asked_for_by_name_lists_its_layers():
     model = __import__("layout_models").AwdRNNModel("LSTM", 11, 4, 6, 3, wdrop=0.3, tie_weights=True)
-    with pytest.raises(ModuleChoiceError, match="'rnns' is a stack of LSTMs whose layers differ in size") as err:
-        import_checkpoint(model.state_dict(), path="awd.pt", module="rnns")
+    assert import_checkpoint(model.state_dict(), path="awd.pt", module="rnns").config.sizes == (6, 6, 4)
+    sd = dict(model.state_dict())
+    sd["rnns.1.module.weight_hh_l0_raw"] = sd["rnns.1.module.weight_hh_l0_raw"].double()
+    sd = {k: v.double() if k.startswith("rnns.1.") else v for k, v in sd.items()}  # one layer in float64
+    with pytest.raises(ModuleChoiceError, match="'rnns' is a stack of LSTMs whose layers differ in biases, "
+                                                "directions, projections or precision") as err:
+        import_checkpoint(sd, path="awd.pt", module="rnns")
     assert err.value.choices == ("rnns.0", "rnns.1", "rnns.2") and err.value.chain
+    with pytest.raises(ModuleChoiceError) as err:
+        import_checkpoint(sd, path="awd.pt")
+    assert err.value.chain

@@ -14,7 +14,6 @@ from torch import nn
 from layout_models import (ATOL, AwdRNNModel, CharRNN, DecoderWithAttention, Encoder, LanguageModel,
                            SplitCrossEntropyLoss, WORDS, WordRNNModel, check_probs, check_stack, flair_model,
                            ids_of, reference, to_pickled, weights_of)
-from lstm_viz.core.errors import ModuleChoiceError, UnsupportedCellError
 from lstm_viz.core.importer import import_checkpoint
 from lstm_viz.core.loading import load_model
 from lstm_viz.core.trace import trace
@@ -116,16 +115,33 @@ def test_awd_lstm_equal_sizes_is_one_stack_with_raw_weights(saved):
 
 
 @pytest.mark.parametrize("saved", ["state_dict", "whole"])
-def test_awd_lstm_different_sizes_offers_each_layer_never_an_embedding(saved):
+def test_awd_lstm_different_sizes_is_one_stack_each_layer_its_own_size(saved):
+    model = awd_model(6, 10)  # 6 -> 10 -> 10 -> 6, like awd-lstm-lm's 400 -> 1150 -> 1150 -> 400
+    ckpt = awd_checkpoint(model, saved)
+    m = import_checkpoint(ckpt, path="awd.pt", vocab=Vocab.from_tokens(WORDS))
+    c = m.config
+    assert (c.num_layers, c.sizes, c.input_mode, c.decoder) == (3, (10, 10, 6), "embedding", True)
+    assert m.layout.startswith("3 nn.LSTM modules 'rnns.0', 'rnns.1', 'rnns.2' as one stack")
+    assert "embedding 'encoder.weight'" in m.layout and "decoder 'decoder.weight'" in m.layout
+    if saved == "whole":
+        assert "item 0 of a list of 3 (RNNModel, SplitCrossEntropyLoss, SGD)" in m.layout
+    assert any("read as one 3-layer stack" in n for n in m.notes)
+    tr = trace(m, "the dog ran far on a mat")
+    assert [tr.units(k) for k in range(3)] == [10, 10, 6]
+    ids = ids_of(tr.tokens, WORDS)
+    with torch.no_grad():
+        logits, _ = model(ids[:, None])
+        check_stack(tr, list(model.rnns), model.encoder(ids))  # every quantity of every layer, raw weights
+    check_probs(tr, logits)
+
+
+@pytest.mark.parametrize("saved", ["state_dict", "whole"])
+def test_awd_lstm_module_still_picks_one_layer_never_an_embedding(saved):
     model = awd_model(4, 6)  # 4 -> 6 -> 6 -> 4
     ckpt = awd_checkpoint(model, saved)
-    with pytest.raises(ModuleChoiceError) as err:
-        import_checkpoint(ckpt, path="awd.pt")
-    e = err.value
-    assert e.choices == ("rnns.0", "rnns.1", "rnns.2") and e.chain
-    assert "pick one with --module" in str(e) and "differ in size" in str(e)
     first = import_checkpoint(ckpt, path="awd.pt", module="rnns.0", vocab=Vocab.from_tokens(WORDS))
     assert first.config.input_mode == "embedding" and not first.config.decoder
+    assert any("'rnns.0' is layer 1 of the stack 'rnns.0', 'rnns.1', 'rnns.2'" in n for n in first.notes)
     middle = import_checkpoint(ckpt, path="awd.pt", module="rnns.1")
     assert middle.config.input_mode == "vectors" and not middle.config.embedding  # weight_hh_l0_raw is no embedding
     assert any("give input vectors (T, 6)" in n for n in middle.notes)
@@ -133,6 +149,7 @@ def test_awd_lstm_different_sizes_offers_each_layer_never_an_embedding(saved):
         trace(middle, np.array([1, 2, 3]))
     last = import_checkpoint(ckpt, path="awd.pt", module="rnns.2")
     assert last.config.decoder and last.config.vocab_size == len(WORDS)
+    assert import_checkpoint(ckpt, path="awd.pt", module="rnns").config.sizes == (6, 6, 4)  # the stack by name
     ids = torch.tensor([2, 8, 9, 10])
     with torch.no_grad():
         x = model.encoder(ids)

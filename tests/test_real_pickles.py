@@ -14,7 +14,6 @@ import torch
 from layout_models import (AwdRNNModel, CharRNN, DecoderWithAttention, Dictionary, Encoder, LanguageModel,
                            LockedDropout, SplitCrossEntropyLoss, WORDS, WeightDrop, WordRNNModel, check_probs,
                            check_stack, fake_modules, flair_model, ids_of)
-from lstm_viz.core.errors import ModuleChoiceError
 from lstm_viz.core.loading import load_model
 from lstm_viz.core.trace import trace
 
@@ -66,9 +65,14 @@ def test_awd_lstm_model_criterion_optimizer_list(tmp_path):
     uneven = AwdRNNModel("LSTM", len(WORDS), 4, 6, 3, wdrop=0.5, tie_weights=True).eval()
     path = saved(tmp_path / "awd2.pt", [uneven, criterion, optimizer], AwdRNNModel, WeightDrop, LockedDropout,
                  SplitCrossEntropyLoss)
-    with pytest.raises(ModuleChoiceError) as err:
-        load_model(path)
-    assert err.value.choices == ("rnns.0", "rnns.1", "rnns.2")
+    m = load_model(path, vocab=list(WORDS))  # 4 -> 6 -> 6 -> 4: one stack, each layer its own size
+    assert m.config.sizes == (6, 6, 4) and "item 0 of a list of 3" in m.layout
+    tr = trace(m, "the dog ran far")
+    with torch.no_grad():
+        logits, _ = uneven(ids[:, None])
+        check_stack(tr, list(uneven.rnns), uneven.encoder(ids))
+    check_probs(tr, logits)
+    assert load_model(path, module="rnns.1").config.input_mode == "vectors"
 
 
 def test_char_rnn_torch_save_decoder(tmp_path):

@@ -17,7 +17,7 @@ def run(args) -> int:
         model = load_model_from_args(args)
     except ModuleChoiceError as e:  # list the choices one per line, as --module takes them
         print(f"lstm-viz info: {args.checkpoint}: holds {len(e.choices)} LSTMs"
-              + (" (one stack whose layers differ in size)" if e.chain else "")
+              + (" (one stack that cannot be traced as one model)" if e.chain else "")
               + "; pick one with --module NAME:", file=sys.stderr)
         width = max(len(c) for c in e.choices)
         for name, what in zip(e.choices, e.descriptions or [""] * len(e.choices)):

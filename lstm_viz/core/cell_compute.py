@@ -22,6 +22,7 @@ from torch import nn
 
 from .cells import CELLS, CellType
 from .errors import InputError
+from .stack import LayerStack
 
 
 # -- chunk functions -------------------------------------------------------------------------------------------
@@ -134,7 +135,9 @@ def rnn_chunk(single, x, state0, h, out) -> None:
 
 # -- modules of any cell type ------------------------------------------------------------------------------------
 def cell_of(rnn: nn.Module) -> CellType:
-    """The cell type of a recurrent module (torch's or ours)."""
+    """The cell type of a recurrent module (torch's or ours, or a LayerStack of them)."""
+    if isinstance(rnn, LayerStack):
+        return cell_of(rnn.layers[0])
     for c in CELLS.values():
         if type(rnn) is c.module:
             return c
@@ -144,8 +147,19 @@ def cell_of(rnn: nn.Module) -> CellType:
     raise InputError(f"lstm_viz cannot explain a {type(rnn).__name__}; it reads {', '.join(CELLS)} modules")
 
 
+def layer_module(rnn: nn.Module, layer: int | None) -> tuple[nn.Module, int]:
+    """(the module holding ``layer``, the layer's index in it): (rnn, layer), or a LayerStack's own layer.
+    ``layer`` None means "any layer, they are all alike": true of torch's modules, an error for a LayerStack."""
+    if isinstance(rnn, LayerStack):
+        if layer is None:
+            raise TypeError("the layers of a LayerStack differ in size: say which layer")
+        return rnn.layers[layer], 0
+    return rnn, layer or 0
+
+
 def direction_module(rnn: nn.Module, layer: int, reverse: bool) -> nn.Module:
     """A one-layer, one-direction module of ``rnn``'s class, holding the weights of ``layer``/``reverse``."""
+    rnn, layer = layer_module(rnn, layer)
     cell = cell_of(rnn)
     sfx = f"_l{layer}" + ("_reverse" if reverse else "")
     w_ih = getattr(rnn, "weight_ih" + sfx)
@@ -156,16 +170,19 @@ def direction_module(rnn: nn.Module, layer: int, reverse: bool) -> nn.Module:
     return single.eval()
 
 
-def zero_state(rnn: nn.Module, dtype=None) -> tuple[torch.Tensor, ...]:
-    """The zero state of one direction: (h0,) or (h0, c0), each (units,)."""
+def zero_state(rnn: nn.Module, dtype=None, layer: int | None = None) -> tuple[torch.Tensor, ...]:
+    """The zero state of one direction of ``layer``: (h0,) or (h0, c0), each (units,)."""
+    rnn, _ = layer_module(rnn, layer)
     cell = cell_of(rnn)
     dtype = dtype or rnn.weight_ih_l0.dtype
     h = torch.zeros(getattr(rnn, "proj_size", 0) or rnn.hidden_size, dtype=dtype)
     return (h, torch.zeros(rnn.hidden_size, dtype=dtype)) if cell.has_cell_state else (h,)
 
 
-def units_of(rnn: nn.Module, quantity: str) -> int:
-    """Columns of ``quantity``: the output size for ``hidden`` (after a projection), else hidden_size."""
+def units_of(rnn: nn.Module, quantity: str, layer: int | None = None) -> int:
+    """Columns of ``quantity`` in ``layer``: the output size for ``hidden`` (after a projection), else its
+    hidden_size."""
+    rnn, _ = layer_module(rnn, layer)
     return (getattr(rnn, "proj_size", 0) or rnn.hidden_size) if quantity == "hidden" else rnn.hidden_size
 
 

@@ -137,7 +137,7 @@ def cell_step(loaded: LoadedModel, trace, t: int, unit: int, layer: int = 0, rev
         raise InputError("the model has no backward direction")
     if not 0 <= t < len(trace):
         raise InputError(f"timestep {t} does not exist; the text has {len(trace)} (0 to {len(trace) - 1})")
-    H = cfg.hidden_size
+    H = cfg.sizes[layer]  # this layer's units (layers of a LayerStack differ)
     if not 0 <= unit < H:
         raise InputError(f"unit {unit} does not exist; layer {layer} has {H} (0 to {H - 1})")
     rnn = loaded.model.rnn

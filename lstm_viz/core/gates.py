@@ -73,7 +73,7 @@ def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bo
                 ) -> Generator[float, None, list[list[DirectionStates]]]:
     """Yield progress in [0, 1] after every chunk; return states[layer][direction] (``yield from`` it).
 
-    rnn: nn.LSTM / nn.GRU / nn.RNN or one of lstm_viz.core.variants. x: (T, input_size) inputs of the first
+    rnn: nn.LSTM / nn.GRU / nn.RNN, one of lstm_viz.core.variants, or a LayerStack of them. x: (T, input_size) inputs of the first
     layer, any float dtype (run in the module's dtype). state: initial state per [layer][direction], each
     (h0,) or (h0, c0) of shape (units,); None for zeros. stats: accumulate per-unit statistics of every
     quantity chunk by chunk (DirectionStates.stats; a few percent more time, so off unless asked).
@@ -102,11 +102,13 @@ def iter_states(rnn: nn.Module, x: torch.Tensor, chunk: int = CHUNK, overlap: bo
             for d in range(D):
                 single = direction_module(rnn, layer, bool(d))
                 xs = layer_input.flip(0) if d else layer_input  # (T, in), in this direction's time order
-                arrays = {q: np.empty((T, units_of(rnn, q)), np.float32) for q in cell.quantities}  # (T, units)
+                arrays = {q: np.empty((T, units_of(rnn, q, layer)), np.float32)
+                          for q in cell.quantities}  # (T, units)
                 bufs = {q: torch.from_numpy(a) for q, a in arrays.items()}
                 acc = {q: RunningStats(a.shape[1]) for q, a in arrays.items()} if stats else {}
-                h_all = torch.empty(T, units_of(rnn, "hidden"), dtype=dtype)  # (T, Hout)
-                st = tuple(s.to(dtype) for s in state[layer][d]) if state is not None else zero_state(rnn, dtype)
+                h_all = torch.empty(T, units_of(rnn, "hidden", layer), dtype=dtype)  # (T, Hout)
+                st = (tuple(s.to(dtype) for s in state[layer][d]) if state is not None
+                      else zero_state(rnn, dtype, layer))
                 keyframes = []
                 for s in range(0, T, chunk):
                     e = min(s + chunk, T)

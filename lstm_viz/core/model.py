@@ -17,6 +17,7 @@ from torch import nn
 
 from .cells import cell_type
 from .errors import InputError
+from .stack import LayerStack
 from .vocab import Vocab
 
 
@@ -36,6 +37,8 @@ class ModelConfig:
     cell: str = "lstm"  # the cell type (lstm_viz.core.cells): lstm, gru, rnn, peephole, cifg
     nonlinearity: str = "tanh"  # plain RNN only: tanh or relu (not stored in an nn.RNN state_dict)
     reads_backward: bool = False  # the model reads its text right to left (e.g. flair's backward LM)
+    layer_sizes: tuple[int, ...] = ()  # units of each layer when they differ (hidden_size is the first's); ()
+    #                                    for the usual stack whose every layer has hidden_size units
 
     def __post_init__(self):
         for name in ("input_size", "hidden_size", "num_layers"):
@@ -52,11 +55,26 @@ class ModelConfig:
             raise InputError(f"proj_size exists only for the plain LSTM, not cell type {self.cell!r}")
         if self.nonlinearity not in ("tanh", "relu"):
             raise InputError(f"nonlinearity must be tanh or relu, not {self.nonlinearity!r}")
+        self._check_layer_sizes()
+
+    def _check_layer_sizes(self) -> None:
+        sizes = tuple(int(s) for s in self.layer_sizes or ())
+        if sizes and (len(sizes) != self.num_layers or min(sizes) <= 0 or sizes[0] != self.hidden_size):
+            raise InputError(f"layer_sizes {sizes} must give {self.num_layers} positive sizes, the first equal "
+                             f"to hidden_size {self.hidden_size}")
+        if sizes and len(set(sizes)) > 1 and self.proj_size:
+            raise InputError("a stack whose layers differ in size has no projection (proj_size must be 0)")
+        object.__setattr__(self, "layer_sizes", sizes if len(set(sizes)) > 1 else ())  # equal sizes: the usual
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Units of each layer (per direction, before any projection)."""
+        return self.layer_sizes or (self.hidden_size,) * self.num_layers
 
     @property
     def output_size(self) -> int:
-        """Size of h_t per direction (the projection size when there is one)."""
-        return self.proj_size or self.hidden_size
+        """Size of the last layer's h_t per direction (the projection size when there is one)."""
+        return self.proj_size or self.sizes[-1]
 
     @property
     def num_directions(self) -> int:
@@ -72,7 +90,12 @@ class ModelConfig:
         return "vectors"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.layer_sizes:  # the usual uniform stack: the same dict as before layer_sizes existed
+            del d["layer_sizes"]
+        else:
+            d["layer_sizes"] = list(self.layer_sizes)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -87,7 +110,9 @@ class RNNLanguageModel(nn.Module):
         c = config
         self.encoder = nn.Embedding(c.vocab_size, c.input_size) if c.embedding else None
         self.drop = nn.Dropout(c.dropout)
-        self.rnn = cell_type(c.cell).build(c.input_size, c.hidden_size, num_layers=c.num_layers, bias=c.bias,
+        self.rnn = LayerStack(c.cell, c.input_size, c.layer_sizes, bias=c.bias, dropout=c.dropout,
+                              bidirectional=c.bidirectional, nonlinearity=c.nonlinearity) if c.layer_sizes else \
+            cell_type(c.cell).build(c.input_size, c.hidden_size, num_layers=c.num_layers, bias=c.bias,
                                            dropout=c.dropout if c.num_layers > 1 else 0.0,
                                            bidirectional=c.bidirectional, proj_size=c.proj_size,
                                            nonlinearity=c.nonlinearity)
@@ -157,7 +182,9 @@ class LoadedModel:
             f"cell: {cell_type(c.cell).title}" + (f" ({c.nonlinearity})" if c.cell == "rnn" else "")
             + (", reads right to left" if c.reads_backward else ""),
             f"layers: {c.num_layers}",
-            f"hidden size: {c.hidden_size} units per layer and direction",
+            (f"hidden size: {c.hidden_size} units per layer and direction" if not c.layer_sizes else
+             f"hidden sizes: {', '.join(map(str, c.layer_sizes))} units in layers 0 to {c.num_layers - 1} "
+             "(per direction)"),
             f"direction: {'bidirectional' if c.bidirectional else 'forward'}",
             f"projection: {c.proj_size if c.proj_size else 'none'}",
             f"biases: {'yes' if c.bias else 'no'}",

@@ -62,8 +62,12 @@ def initial_state(rnn: torch.nn.Module, state) -> list[list[tuple[torch.Tensor, 
     L, D = rnn.num_layers, 2 if rnn.bidirectional else 1
     dtype = rnn.weight_ih_l0.dtype
     parts = ("h", "c") if cell.has_cell_state else ("h",)
-    sizes = {"h": units_of(rnn, "hidden"), "c": rnn.hidden_size}
+    size = {(p, layer): units_of(rnn, "hidden" if p == "h" else "cell", layer) for p in parts for layer in range(L)}
+    sizes = {p: size[p, 0] for p in parts}
     if not isinstance(state, Mapping):  # torch's layout: h0 or (h0, c0), each (L*D, units)
+        if len({size[p, layer] for p in parts[:1] for layer in range(L)}) > 1:
+            raise InputError("initial state: the layers of this model differ in size, so one (layers x directions, "
+                             f"units) array cannot hold them; give h0_l0 ... h0_l{L - 1} per layer")
         tensors = tuple(state) if isinstance(state, (tuple, list)) else (state,)
         if len(tensors) != len(parts):
             raise InputError(f"initial state: {cell.a_title} needs {' and '.join(p + '0' for p in parts)}, "
@@ -77,7 +81,7 @@ def initial_state(rnn: torch.nn.Module, state) -> list[list[tuple[torch.Tensor, 
             for layer in range(L):
                 for d in range(D):
                     state[f"{p}0_l{layer}" + ("_reverse" if d else "")] = t[layer * D + d]
-    want = {f"{p}0_l{layer}" + ("_reverse" if d else ""): sizes[p]
+    want = {f"{p}0_l{layer}" + ("_reverse" if d else ""): size[p, layer]
             for p in parts for layer in range(L) for d in range(D)}
     extra = sorted(set(state) - set(want))
     if extra:
@@ -97,9 +101,9 @@ def initial_state(rnn: torch.nn.Module, state) -> list[list[tuple[torch.Tensor, 
                 name = f"{p}0_l{layer}" + ("_reverse" if d else "")
                 v = state[name]
                 t = (v if isinstance(v, torch.Tensor) else torch.from_numpy(np.asarray(v))).detach()
-                if tuple(t.shape) != (sizes[p],):
+                if tuple(t.shape) != (size[p, layer],):
                     raise InputError(f"initial state: {name} has shape {tuple(t.shape)}; the model needs "
-                                     f"({sizes[p]},)")
+                                     f"({size[p, layer]},)")
                 if not t.is_floating_point() or not torch.isfinite(t).all():
                     raise InputError(f"initial state: {name} must hold finite floating-point numbers")
                 st.append(t.to(dtype))

@@ -58,8 +58,8 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
                      "(each reads the previous one's output)")
     if unit.chain and len(unit.groups) == 1 and len(unit.chain) > 1:
         k = unit.chain.index(unit.groups[0])
-        notes.append(f"{unit.name!r} is layer {k + 1} of the stack {', '.join(repr(g.name) for g in unit.chain)}, "
-                     "whose layers differ in size: lstm_viz shows one layer of it"
+        notes.append(f"{unit.name!r} is layer {k + 1} of the stack {', '.join(repr(g.name) for g in unit.chain)}: "
+                     "lstm_viz shows that layer alone"
                      + ("" if k == 0 else f"; it reads layer {k}'s output, so give input vectors "
                                           f"(T, {shape.input_size})"))
 
@@ -75,7 +75,7 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
     else:
         V_hint = V
     taken = {emb_key} if emb_key else set()
-    dec = find_decoder(tree, shape.out, unit.groups[-1].prefix, V_hint, taken, notes) if unit.last else None
+    dec = find_decoder(tree, unit.out, unit.groups[-1].prefix, V_hint, taken, notes) if unit.last else None
     if dec is not None and not V:
         V = dec.weight.shape[0]
     if not unit.last:
@@ -129,9 +129,12 @@ def import_checkpoint(obj: Any, *, path: str | Path = "", vocab: Vocab | None = 
                          bidirectional=shape.bidirectional, proj_size=shape.proj_size, bias=shape.bias,
                          vocab_size=V, embedding=embedding, decoder=decoder,
                          decoder_bias=dec is not None and dec.bias is not None, cell=shape.kind,
-                         nonlinearity=_nonlinearity(unit, tree, nonlinearity), reads_backward=backward)
+                         nonlinearity=_nonlinearity(unit, tree, nonlinearity), reads_backward=backward,
+                         layer_sizes=unit.layer_sizes)
     t = tree.tensors
-    state = {f"rnn.{part}_l{layer}{'_reverse' if rev else ''}": t[k].detach().to(dtype)
+    name = ("rnn.layers.{layer}.{part}_l0{rev}" if config.layer_sizes  # a LayerStack: one module per layer
+            else "rnn.{part}_l{layer}{rev}")
+    state = {name.format(part=part, layer=layer, rev="_reverse" if rev else ""): t[k].detach().to(dtype)
              for (part, layer, rev), k in unit.layer_keys().items()}
     if emb_key:
         state["encoder.weight"] = t[emb_key].detach().to(dtype)
@@ -197,8 +200,8 @@ def _choose(offered: list[Unit], groups: list[Group], kinds: dict, tree: Tree, m
             if uneven:
                 shown = [u for u in offered if u.chain == uneven[0]]
                 raise ModuleChoiceError(
-                    f"{where}{want!r} is a stack of LSTMs whose layers differ in size, which lstm_viz cannot trace "
-                    f"as one model yet: {'; '.join(f'{u.name!r} ({u.describe()})' for u in shown)}; "
+                    f"{where}{want!r} is a stack of LSTMs whose layers differ in biases, directions, projections "
+                    f"or precision, which lstm_viz cannot trace as one model yet: {'; '.join(f'{u.name!r} ({u.describe()})' for u in shown)}; "
                     "pick one with --module NAME (module= in Python)", tuple(u.name for u in shown),
                     tuple(u.describe() for u in shown), chain=True)
             other = [g for g in groups if want in g.names()]
@@ -221,7 +224,8 @@ def _choose(offered: list[Unit], groups: list[Group], kinds: dict, tree: Tree, m
     if len(usable) > 1:
         listed = "; ".join(f"{u.name!r} ({u.describe()})" for u in usable)
         chain = bool(usable[0].chain) and all(u.chain is not None and u.chain == usable[0].chain for u in usable)
-        extra = ("; they form one stack whose layers differ in size, which lstm_viz cannot trace as one model yet"
+        extra = ("; they form one stack whose layers differ in biases, directions, projections or precision, which "
+                 "lstm_viz cannot trace as one model yet"
                  if chain else "")
         raise ModuleChoiceError(f"{where}holds {len(usable)} LSTMs: {listed}; pick one with --module NAME "
                                 f"(module= in Python){extra}", tuple(u.name for u in usable),

@@ -8,7 +8,8 @@
   (``rnns.0.module.weight_hh_l0_raw``) or on the wrapper (``rnns.0.weight_hh_l0_raw`` next to ``rnns.0.module.*``).
   When the plain copy exists too (set by the last forward, dropped out in training) the raw one is used.
 - A chain: separate one-stack modules named like layers (``rnns.0``, ``rnns.1`` ...; ``lstm1``, ``lstm2``)
-  whose sizes connect (each reads the previous one's output) form one stack of layers.
+  whose sizes connect (each reads the previous one's output) form one stack of layers, each with its own size
+  (awd-lstm-lm's 400 -> 1150 -> 1150 -> 400) when they have no projection and share directions, biases and dtype.
 """
 from __future__ import annotations
 
@@ -202,8 +203,18 @@ class Unit:
         return not self.chain or self.chain[-1] is self.groups[-1]
 
     @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Units of each layer of the stack, in flow order."""
+        return tuple(s.hidden_size for s in self.shapes for _ in range(s.num_layers))
+
+    @property
+    def out(self) -> int:
+        """Width of the last layer's output, all directions (what a decoder reads)."""
+        return self.shapes[-1].out
+
+    @property
     def shape(self) -> Shape:
-        """The combined architecture (all layers share one hidden size: see stackable)."""
+        """The combined architecture; its hidden_size is the first layer's (see layer_sizes for the others)."""
         s = self.shapes
         return Shape(kind=s[0].kind, input_size=s[0].input_size, hidden_size=s[0].hidden_size,
                      num_layers=sum(x.num_layers for x in s), bidirectional=s[0].bidirectional,
@@ -245,9 +256,17 @@ def _stackable(shapes: list[Shape]) -> bool:
                == (a.kind, a.hidden_size, a.proj_size, a.bidirectional, a.bias, a.dtype) for s in shapes)
 
 
+def _stackable_sizes(shapes: list[Shape]) -> bool:
+    """A LayerStack can hold these layers: sizes differ, but no projection, and the same directions, biases and
+    dtype."""
+    a = shapes[0]
+    return all(not s.proj_size and (s.kind, s.bidirectional, s.bias, s.dtype) == (a.kind, a.bidirectional, a.bias,
+                                                                                   a.dtype) for s in shapes)
+
+
 def units(groups: list[Group], shapes: dict[int, Shape]) -> tuple[list[Unit], list[list[Group]]]:
-    """Units to offer (a stackable chain is one unit; a chain of different sizes offers each of its links),
-    and the chains found, in flow order."""
+    """Units to offer (a chain whose layers can be one stack, of one size or each its own, is one unit; any other
+    chain offers each of its links), and the chains found, in flow order."""
     by_base: dict[str, list[tuple[int, Group]]] = {}
     for g in groups:
         base, idx = _chain_base(g)
@@ -270,7 +289,7 @@ def units(groups: list[Group], shapes: dict[int, Shape]) -> tuple[list[Unit], li
         if id(g) in done:
             continue
         c = in_chain.get(id(g))
-        if c is not None and _stackable([shapes[id(x)] for x in c]):
+        if c is not None and (_stackable([shapes[id(x)] for x in c]) or _stackable_sizes([shapes[id(x)] for x in c])):
             out.append(Unit(list(c), [shapes[id(x)] for x in c], list(c)))
             done.update(id(x) for x in c)
         else:
