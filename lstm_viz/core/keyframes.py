@@ -38,7 +38,7 @@ from .tracing import _inputs, initial_state
 
 KEYFRAME_EVERY = 1024  # steps between keyframes; a power of two
 SUMMARY_BUDGET = 256 * 2 ** 20  # bytes for the summaries of all quantities, layers and directions
-Sink = Callable[[str, int, np.ndarray], None]  # (array name, first step, (n, ...) rows) for writers
+Sink = Callable[[str, int, np.ndarray, int], None]  # (array name, first step, (n, ...) rows, T) for writers
 
 
 class _LRU:
@@ -146,6 +146,10 @@ class LazyProbs:
             out[sel] = self._trace._chunk_probs(int(m))[flat[sel] - m * K]
         return out[0] if np.ndim(rows) == 0 else out.reshape(np.shape(rows) + (self.shape[1],))
 
+    def __array__(self, dtype=None, copy=None):
+        """Every row (T, V): computes them all; for small traces (saving an NPZ)."""
+        return np.asarray(self[:], dtype=dtype)
+
 
 class KeyframeTrace(TraceBase):
     """A trace that holds keyframes, summaries and statistics and recomputes windows (module docstring)."""
@@ -252,8 +256,8 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     """Yield progress in [0, 1] after every chunk; return the KeyframeTrace (``yield from`` it; close to cancel).
 
     ``x``: text, token ids (T,) or input vectors (T, in); ``state``: the initial state (see
-    lstm_viz.core.tracing). ``sink(name, s, rows)``, when given, receives every chunk of every quantity
-    (``name`` as in lstm_viz.core.trace.key) and of ``probs``, in time chunks starting at step s."""
+    lstm_viz.core.tracing). ``sink(name, s, rows, T)``, when given, receives every chunk of every quantity
+    (``name`` as in lstm_viz.core.trace.key) and of ``probs``: rows of steps s, s + 1, ... of T."""
     K = int(keyframe_every)
     if K < 1 or K & (K - 1):
         raise InputError(f"keyframe_every must be a power of two, not {keyframe_every}")
@@ -278,13 +282,13 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
             stats[n].add(a)
             pyramids[n].add(s, a)
             if sink is not None:
-                sink(n, s, a)
+                sink(n, s, a, T)
 
     def decode(m, out):
         s, e = eng.span(m)
         p = eng.probs(out)  # (n, V)
         if sink is not None:
-            sink("probs", s, p)
+            sink("probs", s, p, T)
         tiny = np.finfo(np.float32).tiny
         if not eng.backward:  # token t was predicted at t - 1
             loss[s + 1:e] = -np.log(np.maximum(p[np.arange(e - s - 1), id_array[s + 1:e]], tiny))
