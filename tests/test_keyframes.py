@@ -44,7 +44,7 @@ def loaded(cell, bidirectional, reads_backward=False, layers=2):
 @lru_cache(maxsize=None)
 def both(cell, bidirectional, reads_backward=False, every=16):
     m = loaded(cell, bidirectional, reads_backward)
-    return trace(m, TEXT), keyframe_trace(m, TEXT, keyframe_every=every, summary_budget=300_000)
+    return trace(m, TEXT), keyframe_trace(m, TEXT, keyframe_every=every, summary_budget=300_000, finest_summary=1)
 
 
 @settings(max_examples=40, deadline=None)

@@ -31,7 +31,7 @@ from .cell_compute import cell_of, direction_module, units_of, zero_state
 from .errors import InputError
 from .gates import _forward
 from .model import LoadedModel
-from .pyramid import PyramidBuilder, min_level_for
+from .pyramid import FINEST, PyramidBuilder, min_level_for
 from .stats import RunningStats, Summary, UnitStats
 from .trace import TraceBase, key
 from .tracing import _inputs, initial_state
@@ -251,13 +251,14 @@ def _read_input(loaded: LoadedModel, x):
 
 
 def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,
-                        summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None
+                        summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST
                         ) -> Generator[float, None, KeyframeTrace]:
     """Yield progress in [0, 1] after every chunk; return the KeyframeTrace (``yield from`` it; close to cancel).
 
     ``x``: text, token ids (T,) or input vectors (T, in); ``state``: the initial state (see
     lstm_viz.core.tracing). ``sink(name, s, rows, T)``, when given, receives every chunk of every quantity
-    (``name`` as in lstm_viz.core.trace.key) and of ``probs``: rows of steps s, s + 1, ... of T."""
+    (``name`` as in lstm_viz.core.trace.key) and of ``probs``: rows of steps s, s + 1, ... of T. Summaries are kept
+    for levels >= ``finest_summary`` (blocks of 2**level steps), coarser when ``summary_budget`` bytes demand it."""
     K = int(keyframe_every)
     if K < 1 or K & (K - 1):
         raise InputError(f"keyframe_every must be a power of two, not {keyframe_every}")
@@ -267,7 +268,7 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     names = [(key(q, layer, bool(d)), layer, d, q) for layer in range(eng.L) for d in range(eng.D)
              for q in eng.cell.quantities]
     columns = sum(units_of(eng.rnn, q) for _, _, _, q in names)
-    k0 = min_level_for(T, columns, summary_budget, K)
+    k0 = min_level_for(T, columns, summary_budget, finest_summary)
     stats = {n: RunningStats(units_of(eng.rnn, q)) for n, _, _, q in names}
     pyramids = {n: PyramidBuilder(T, units_of(eng.rnn, q), k0, K) for n, _, _, q in names}
     decodes = eng.decoder is not None and ids is not None
@@ -342,9 +343,10 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
 
 
 def keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,
-                   summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None) -> KeyframeTrace:
+                   summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None,
+                   finest_summary: int = FINEST) -> KeyframeTrace:
     """Run the model over ``x`` once and return a KeyframeTrace (see iter_keyframe_trace)."""
-    gen = iter_keyframe_trace(loaded, x, state, keyframe_every, summary_budget, sink)
+    gen = iter_keyframe_trace(loaded, x, state, keyframe_every, summary_budget, sink, finest_summary)
     while True:
         try:
             next(gen)

@@ -17,10 +17,13 @@ import numpy as np
 from .stats import Summary
 
 
-def min_level_for(steps: int, columns: int, budget_bytes: float, chunk: int) -> int:
-    """The finest level >= 1 whose pyramid (every level above it, mean/min/max float32) for ``columns`` unit
-    columns over ``steps`` steps fits in ``budget_bytes``."""
-    k = 1
+FINEST = 4  # blocks of 16 steps: finer than that, a view reads (or recomputes) the window itself
+
+
+def min_level_for(steps: int, columns: int, budget_bytes: float, finest: int = FINEST) -> int:
+    """The finest level >= ``finest`` whose pyramid (every level above it, mean/min/max float32) for ``columns``
+    unit columns over ``steps`` steps fits in ``budget_bytes``."""
+    k = finest
     while 2 * 3 * 4 * columns * math.ceil(steps / 2 ** k) > budget_bytes and 2 ** k < max(steps, 2):
         k += 1
     return k
