@@ -11,8 +11,8 @@ of one size run one after another in this run, so their ratios hold on a busy ma
 Phases: ``memory`` the in-memory ``lstm_viz.trace`` (at 1,000,000 characters: the model's fused forward alone
 over the same text in the same chunks, as the in-memory trace no longer fits well); ``keyframe`` the keyframe
 pass, then ``--windows`` windows of 2,000 steps at random places (each cold: nothing cached), then every
-quantity's coarsest-kept summary; ``cli-h5`` the command ``lstm-viz trace CHECKPOINT --text-file F -o out.h5``
-as a user runs it (start-up, model load and the whole write included); ``cli-npz`` the same to an uncompressed
+quantity's finest kept summary; ``h5`` write_h5 in the process; ``cli-h5`` the command
+``lstm-viz trace CHECKPOINT --text-file F -o out.h5`` as a user runs it (start-up, model load and the whole write included); ``cli-npz`` the same to an uncompressed
 NPZ (100,000 characters only).
 Goal (issue 12): the command to a file <= 1.5 x the in-memory computation.
 """
@@ -112,6 +112,13 @@ def phase(name: str, checkpoint: str, text_file: str, windows: int) -> dict:
         a = time.perf_counter()
         tr.probs[len(tr) // 2]
         out["probs_row_ms"] = 1000 * (time.perf_counter() - a)
+    elif name == "h5":
+        from lstm_viz.core.h5trace import write_h5
+
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            write_h5(m, text, Path(d) / "out.h5").close()
+            out["seconds"] = time.perf_counter() - t0
     elif name in ("cli-h5", "cli-npz"):
         with tempfile.TemporaryDirectory() as d:
             dest = Path(d) / ("out.h5" if name == "cli-h5" else "out.npz")
@@ -177,7 +184,7 @@ def main() -> None:
                 text_file = d / f"text_{n}.txt"
                 text_file.write_text(stdlib_text(n), encoding="utf-8")
                 base = "memory" if n <= 200_000 else "forward"
-                phases = [base, "keyframe", "cli-h5"] + (["cli-npz"] if n <= 100_000 else [])
+                phases = [base, "keyframe", "h5", "cli-h5"] + (["cli-npz"] if n <= 100_000 else [])
                 res = {ph: run_phase(ph, ckpt, str(text_file), args.windows) for ph in phases}
                 ref = res[base]["seconds"]
                 print(f"\n== {label}, {n:,} characters ==", flush=True)
@@ -190,6 +197,9 @@ def main() -> None:
                 print(f"{'  kept summaries, every quantity':<34} {k['summaries_ms']:.1f} ms "
                       f"(finest kept level {k['min_summary_level']}: blocks of {2 ** k['min_summary_level']})")
                 print(f"{'  one row of probs':<34} {k['probs_row_ms']:.1f} ms")
+                h = res["h5"]
+                print(f"{'write_h5 (in the process)':<34} {h['seconds']:8.2f} s   peak {h['peak_mb']:7.0f} MB   "
+                      f"{h['seconds'] / ref:5.2f} x {base}")
                 for ph in ("cli-h5", "cli-npz"):
                     if ph in res:
                         c = res[ph]

@@ -35,6 +35,7 @@ from .trace import TraceBase, key
 
 FORMAT, VERSION = "lstm_viz trace", 1
 H5_SUFFIXES = (".h5", ".hdf5")
+FILE_FINEST_SUMMARY = 7  # blocks of 128 steps (3 % of the arrays' size); finer ones are read from the arrays
 
 
 def _strings(group, name: str, values: Sequence[str]) -> None:
@@ -81,7 +82,7 @@ def iter_write_h5(loaded, x, path: str | Path, state=None, compress: bool = Fals
                                                                chunks=(min(K, T), rows.shape[1]), **options)
                 ds[s:s + len(rows)] = rows
 
-            tr = yield from iter_keyframe_trace(loaded, x, state, K, sink=sink)
+            tr = yield from iter_keyframe_trace(loaded, x, state, K, sink=sink, finest_summary=FILE_FINEST_SUMMARY)
             _strings(f, "tokens", tr.tokens)
             if tr.token_ids is not None:
                 f.create_dataset("token_ids", data=tr.token_ids)
