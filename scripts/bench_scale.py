@@ -12,8 +12,8 @@ Phases: ``memory`` the in-memory ``lstm_viz.trace`` (at 1,000,000 characters: th
 over the same text in the same chunks, as the in-memory trace no longer fits well); ``keyframe`` the keyframe
 pass, then ``--windows`` windows of 2,000 steps at random places (each cold: nothing cached), then every
 quantity's finest kept summary; ``h5`` write_h5 in the process; ``cli-h5`` the command
-``lstm-viz trace CHECKPOINT --text-file F -o out.h5`` as a user runs it (start-up, model load and the whole write included); ``cli-npz`` the same to an uncompressed
-NPZ (100,000 characters only).
+``lstm-viz trace CHECKPOINT --text-file F -o out.h5`` as a user runs it (start-up, model load and the whole
+write included); ``cli-npz`` the same to an uncompressed NPZ (100,000 characters only).
 Goal (issue 12): the command to a file <= 1.5 x the in-memory computation.
 """
 from __future__ import annotations
