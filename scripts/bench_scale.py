@@ -8,8 +8,9 @@ the demo model (1 layer x 256 LSTM units); ``--big`` adds a 2-layer, 512-unit LS
 Each phase runs in its own process, so the peak memory printed (ru_maxrss) is that phase's alone; the phases
 of one size run one after another in this run, so their ratios hold on a busy machine better than the times.
 
-Phases: ``memory`` the in-memory ``lstm_viz.trace`` (at 1,000,000 characters: the model's fused forward alone
-over the same text in the same chunks, as the in-memory trace no longer fits well); ``keyframe`` the keyframe
+Phases: ``forward`` the model's fused forward alone over the same text in the same chunks (no gates);
+``memory`` the in-memory ``lstm_viz.trace`` (up to 200,000 characters: beyond, ratios are against the forward
+alone, as the in-memory trace no longer fits well); ``keyframe`` the keyframe
 pass, then ``--windows`` windows of 2,000 steps at random places (each cold: nothing cached), then every
 quantity's finest kept summary; ``h5`` write_h5 in the process; ``cli-h5`` the command
 ``lstm-viz trace CHECKPOINT --text-file F -o out.h5`` as a user runs it (start-up, model load and the whole
@@ -184,10 +185,13 @@ def main() -> None:
                 text_file = d / f"text_{n}.txt"
                 text_file.write_text(stdlib_text(n), encoding="utf-8")
                 base = "memory" if n <= 200_000 else "forward"
-                phases = [base, "keyframe", "h5", "cli-h5"] + (["cli-npz"] if n <= 100_000 else [])
+                phases = ["forward", base, "keyframe", "h5", "cli-h5"] + (["cli-npz"] if n <= 100_000 else [])
                 res = {ph: run_phase(ph, ckpt, str(text_file), args.windows) for ph in phases}
                 ref = res[base]["seconds"]
                 print(f"\n== {label}, {n:,} characters ==", flush=True)
+                if base != "forward":
+                    f = res["forward"]
+                    print(f"{f['what']:<34} {f['seconds']:8.2f} s   peak {f['peak_mb']:7.0f} MB")
                 print(f"{res[base]['what']:<34} {ref:8.2f} s   peak {res[base]['peak_mb']:7.0f} MB")
                 k = res["keyframe"]
                 print(f"{'keyframe pass':<34} {k['seconds']:8.2f} s   peak {k['peak_mb']:7.0f} MB   "
