@@ -156,3 +156,23 @@ def test_pyramid_levels_equal_block_summary(T, chunk_log, k0, descending, seed):
         np.testing.assert_allclose(s.mean, want.mean, rtol=1e-6, atol=1e-6)
         np.testing.assert_array_equal(s.min, want.min)
         np.testing.assert_array_equal(s.max, want.max)
+
+
+def test_the_pass_never_holds_the_whole_trace():
+    import tracemalloc
+
+    m = loaded("lstm", False, layers=1)
+    T = 30_000
+    ids = np.random.default_rng(0).integers(0, len(m.vocab), T)
+    whole = T * 5 * len(CELLS["lstm"].quantities) * 4 + T * len(m.vocab) * 4  # every quantity and probs, bytes
+    tracemalloc.start()
+    try:
+        kf = keyframe_trace(m, ids, keyframe_every=256, summary_budget=whole / 10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < whole / 4, (peak, whole)
+    assert kf._engine.keyframes[0][0][0].shape == (T // 256 + 2, 5)  # grid points 0, 256, ..., T
+    full = trace(m, ids)  # (holds 0.65 x ``whole`` under tracemalloc: this test tells the two apart)
+    np.testing.assert_allclose(kf.window("cell", 0, False, T - 300, T), full.window("cell", 0, False, T - 300, T),
+                               atol=1e-6)
