@@ -1,10 +1,10 @@
 """Long texts without holding the trace: the keyframe pass, window recomputes, peak memory, and `lstm-viz trace`
 to a chunked HDF5 file against the in-memory computation.
 
-    python scripts/bench_scale.py [--chars 100000,1000000] [--big] [--windows 10] [--threads N]
+    python scripts/bench_scale.py [--chars 100000,1000000] [--models demo,big] [--windows 10] [--threads N]
 
 The text is Python's own standard library source, read from the running interpreter's lib folder. The model is
-the demo model (1 layer x 256 LSTM units); ``--big`` adds a 2-layer, 512-unit LSTM with random weights.
+the demo model (1 layer x 256 LSTM units); ``--models demo,big`` adds a 2-layer, 512-unit LSTM with random weights.
 Each phase runs in its own process, so the peak memory printed (ru_maxrss) is that phase's alone; the phases
 of one size run one after another in this run, so their ratios hold on a busy machine better than the times.
 
@@ -162,7 +162,8 @@ def big_checkpoint(d: Path) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chars", default="100000,1000000")
-    p.add_argument("--big", action="store_true", help="also a 2 x 512 LSTM with random weights")
+    p.add_argument("--models", default="demo", help="demo (1 x 256), big (2 x 512 LSTM, random weights), or both: "
+                   "demo,big")
     p.add_argument("--windows", type=int, default=10)
     p.add_argument("--threads", type=int, help="torch threads in every phase and in the command (default: "
                    "torch's own); 1 is steadier on a machine others are using")
@@ -177,8 +178,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        models = [("demo 1x256", str(ROOT / "resources" / "demo_model.pt"))]
-        if args.big:
+        wanted = args.models.split(",")
+        models = [("demo 1x256", str(ROOT / "resources" / "demo_model.pt"))] if "demo" in wanted else []
+        if "big" in wanted:
             models.append(("random 2x512", big_checkpoint(d)))
         for label, ckpt in models:
             for n in (int(c) for c in args.chars.split(",")):
