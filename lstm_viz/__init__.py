@@ -6,12 +6,15 @@
     tr["forget_gate_l0"]                              # (T, units) float32
     tr.window("cell", 0, False, 0, 5)                 # any quantity of tr.quantities, steps 0..4
     tr.save_npz("trace.npz")
+    big = lstm_viz.keyframe_trace(model, long_text)   # keeps states every 1024 steps; windows recomputed exactly
+    lstm_viz.write_h5(model, long_text, "big.h5")     # every quantity to a chunked file; open_trace reads it lazily
 
 The names are imported lazily so that ``import lstm_viz`` (and the GUI's first paint) does not wait for torch.
 """
 __version__ = "0.1.0"
 __all__ = ["load_model", "trace", "iter_trace", "Trace", "TraceBase", "LoadedModel", "Vocab", "LstmVizError",
-           "CELLS", "CellType", "cell_type"]
+           "CELLS", "CellType", "cell_type", "keyframe_trace", "iter_keyframe_trace", "KeyframeTrace", "write_h5",
+           "iter_write_h5", "H5Trace", "open_trace"]
 
 _WHERE = {
     "load_model": "lstm_viz.core.loading",
@@ -19,6 +22,13 @@ _WHERE = {
     "iter_trace": "lstm_viz.core.trace",
     "Trace": "lstm_viz.core.trace",
     "TraceBase": "lstm_viz.core.trace",
+    "keyframe_trace": "lstm_viz.core.keyframes",
+    "iter_keyframe_trace": "lstm_viz.core.keyframes",
+    "KeyframeTrace": "lstm_viz.core.keyframes",
+    "write_h5": "lstm_viz.core.h5trace",
+    "iter_write_h5": "lstm_viz.core.h5trace",
+    "H5Trace": "lstm_viz.core.h5trace",
+    "open_trace": "lstm_viz.core.h5trace",
     "CELLS": "lstm_viz.core.cells",
     "CellType": "lstm_viz.core.cells",
     "cell_type": "lstm_viz.core.cells",

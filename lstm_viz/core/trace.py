@@ -73,6 +73,7 @@ class TraceBase:
     reads_backward: bool
 
     SUMMARY_CHUNK = 1 << 16  # steps per window when a summary or statistics are built from windows
+    min_summary_level = 0  # finer summary levels are built from windows (slow for a trace that does not hold arrays)
 
     # -- what an implementation provides -------------------------------------------------------------------
     def window(self, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0, t1: int | None = None,
@@ -157,8 +158,9 @@ class TraceBase:
         return rs.result()
 
     # -- files ------------------------------------------------------------------------------------------------
-    def save_npz(self, path: str | Path, extra: Mapping[str, np.ndarray] | None = None) -> None:
-        """Write every array under its key (see module docstring), plus ``extra`` arrays; atomic."""
+    def save_npz(self, path: str | Path, extra: Mapping[str, np.ndarray] | None = None, compress: bool = False) -> None:
+        """Write every array under its key (see module docstring), plus ``extra`` arrays; atomic. Uncompressed
+        unless ``compress`` (zip deflate squeezes float32 noise by a few percent at many times the cost)."""
         data = {name: self[name] for name in self.keys()}
         data["npz_version"] = np.array(NPZ_VERSION)
         data["cell_type"] = np.array(self.cell.name)
@@ -171,7 +173,7 @@ class TraceBase:
 
         def write(tmp):
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, **data)
+                (np.savez_compressed if compress else np.savez)(f, **data)
 
         atomic_write(path, write)
 
