@@ -176,3 +176,20 @@ def test_the_pass_never_holds_the_whole_trace():
     full = trace(m, ids)  # (holds 0.65 x ``whole`` under tracemalloc: this test tells the two apart)
     np.testing.assert_allclose(kf.window("cell", 0, False, T - 300, T), full.window("cell", 0, False, T - 300, T),
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("gru", True)])
+def test_a_stack_of_different_sizes_is_served_layer_by_layer(cell, bidirectional):
+    """awd-lstm-like stacks (6 -> 10 -> 6 units): every layer's windows, units and stats are its own size."""
+    torch.manual_seed(2)
+    vocab = Vocab.from_text(TEXT)
+    cfg = ModelConfig(input_size=4, hidden_size=6, num_layers=3, layer_sizes=(6, 10, 6), vocab_size=len(vocab),
+                      cell=cell, bidirectional=bidirectional)
+    m = LoadedModel(model=RNNLanguageModel(cfg).eval(), vocab=vocab, name="stack")
+    full, kf = trace(m, TEXT), keyframe_trace(m, TEXT, keyframe_every=16)
+    for layer, units in enumerate((6, 10, 6)):
+        assert kf.units(layer, "hidden") == units
+        for reverse in full.directions:
+            np.testing.assert_allclose(kf.window("hidden", layer, reverse, 5, 40),
+                                       full.get("hidden", layer, reverse)[5:40], atol=1e-6)
+            assert kf.stats("hidden", layer, reverse).mean.shape == (units,)

@@ -71,7 +71,7 @@ class _Engine:
         for layer in range(self.L):
             per_dir = []
             for d in range(self.D):
-                st0 = init[layer][d] if init is not None else zero_state(rnn, self.dtype)
+                st0 = init[layer][d] if init is not None else zero_state(rnn, self.dtype, layer)
                 kf = tuple(torch.zeros(self.M + 1, len(p), dtype=self.dtype) for p in st0)
                 for part, p in zip(kf, st0):
                     part[0 if self.ascending(d) else self.M] = p
@@ -106,7 +106,7 @@ class _Engine:
                     part[m + 1 if asc else m] = p
             out = None
             if quantities:
-                bufs = {q: torch.empty(len(xs), units_of(self.rnn, q)) for q in self.cell.quantities}  # float32
+                bufs = {q: torch.empty(len(xs), units_of(self.rnn, q, layer)) for q in self.cell.quantities}  # float32
                 self.cell.chunk(single, xs, st, h, bufs)
                 out = {q: (b if asc else b.flip(0)).numpy() for q, b in bufs.items()}
         return (h if asc else h.flip(0)), out
@@ -173,7 +173,7 @@ class KeyframeTrace(TraceBase):
 
     def units(self, layer: int = 0, quantity: str | None = None) -> int:
         self.check(quantity or self.quantities[0], layer)
-        return units_of(self._engine.rnn, quantity or self.quantities[0])
+        return units_of(self._engine.rnn, quantity or self.quantities[0], layer)
 
     def _chunk(self, layer: int, d: int, m: int) -> dict[str, np.ndarray]:
         def make():
@@ -267,10 +267,10 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     eng = _Engine(loaded, rows, T, K, state)
     names = [(key(q, layer, bool(d)), layer, d, q) for layer in range(eng.L) for d in range(eng.D)
              for q in eng.cell.quantities]
-    columns = sum(units_of(eng.rnn, q) for _, _, _, q in names)
+    columns = sum(units_of(eng.rnn, q, layer) for _, layer, _, q in names)
     k0 = min_level_for(T, columns, summary_budget, finest_summary)
-    stats = {n: RunningStats(units_of(eng.rnn, q)) for n, _, _, q in names}
-    pyramids = {n: PyramidBuilder(T, units_of(eng.rnn, q), k0, K) for n, _, _, q in names}
+    stats = {n: RunningStats(units_of(eng.rnn, q, layer)) for n, layer, _, q in names}
+    pyramids = {n: PyramidBuilder(T, units_of(eng.rnn, q, layer), k0, K) for n, layer, _, q in names}
     decodes = eng.decoder is not None and ids is not None
     loss = np.full(T, np.nan, np.float32) if decodes else None
     id_array = ids.numpy() if ids is not None else None
