@@ -1,11 +1,12 @@
 """The importer on arbitrary trees (what a damaged or unusual file can hold): a result or one line, never a traceback."""
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
 from layout_models import AwdRNNModel, LanguageModel, WordRNNModel, flair_model, to_pickled
-from lstm_viz.core.errors import LstmVizError
+from lstm_viz.core.errors import CheckpointError, LstmVizError
 from lstm_viz.core.importer import import_checkpoint
 from lstm_viz.core.pickled import Pickled
 
@@ -59,3 +60,12 @@ def test_any_tree_gives_a_model_or_one_line(obj):
         assert "\n" not in str(e) and str(e).startswith("f.pt: ")
     else:
         assert m.config.hidden_size > 0
+
+
+def test_a_zero_dimensional_projection_weight_is_one_line():
+    """Found by the fuzz test above: a 0-d weight_hr_l0 raised IndexError instead of a one-line reason."""
+    sd = dict(torch.nn.LSTM(3, 5, bidirectional=True).state_dict())
+    sd["weight_hr_l0"] = torch.tensor(0.0)
+    sd["weight_hr_l0_reverse"] = torch.zeros(4, 5)
+    with pytest.raises(CheckpointError, match="weight_hr has shape"):
+        import_checkpoint(sd, path="m.pt")

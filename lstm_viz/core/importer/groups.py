@@ -161,7 +161,10 @@ def check_shape(g: Group, tree: Tree, where: str, kind: str) -> Shape:
     if w_hh.ndim != 2 or w_hh.shape[0] % nb or w_ih.ndim != 2:
         raise bad(f"weight_hh has shape {tuple(w_hh.shape)}, not ({nb} * hidden, ...)")
     H = w_hh.shape[0] // nb
-    P = t[g.keys[("weight_hr", 0, False)]].shape[0] if proj else 0
+    w_hr = t[g.keys[("weight_hr", 0, False)]] if proj else None
+    if w_hr is not None and w_hr.ndim != 2:  # (a 0-d weight_hr, found by fuzzing, has no rows to count)
+        raise bad(f"weight_hr has shape {tuple(w_hr.shape)}, not (proj, hidden)")
+    P = w_hr.shape[0] if proj else 0
     Hout = P or H
     D = len(directions)
     dtype = w_hh.dtype
