@@ -38,7 +38,9 @@ class AppState(QtCore.QObject):
         self.order = "index"  # the window starts in "variance" order unless the user saved another
         self.cell = CELLS["lstm"]  # the cell type of the trace shown (an LSTM until a trace says otherwise)
         self.quantity = "cell"  # colours the text, orders units, is what "Export data" writes
-        self.asked_quantity = "cell"  # what the user chose; ``quantity`` when the cell has it, else its hidden state
+        # what the user chose (None: nothing, the cell's state c or h is shown); ``quantity`` when the cell has
+        # it, else its hidden state with a line saying why
+        self.asked_quantity: str | None = None
         self.panels: tuple[str, ...] = DEFAULT_PANELS
         self._panels_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # panels last shown per set of quantities
         self.units: tuple[int, ...] = ()
@@ -114,7 +116,9 @@ class AppState(QtCore.QObject):
         self.quantity = self._resolve(self.asked_quantity)
         self.cell_changed.emit(cell)
 
-    def _resolve(self, quantity: str) -> str:
+    def _resolve(self, quantity: str | None) -> str:
+        if quantity is None:
+            return state_quantity(self.cell)
         if quantity in self.cell.quantities:
             return quantity
         if quantity == "cell":

@@ -31,7 +31,7 @@ def restore(win) -> None:
         order = st.value("view/order", state.order, type=str)
         if order in ORDERS:
             state.set_order(order)
-        quantity = st.value("view/quantity", state.quantity, type=str)
+        quantity = st.value("view/quantity", "", type=str)  # "": never chosen, the cell's state
         if quantity in ALL_QUANTITIES:  # any cell's: one this cell lacks falls back to h, and returns with it
             state.set_quantity(quantity)
         win.act_hidden.setChecked(st.value("view/show_hidden", False, type=bool))
@@ -51,7 +51,7 @@ def save(win) -> None:
     st.setValue("window/splitter", win.splitter.saveState())
     st.setValue("view/panels", ",".join(state.panels))
     st.setValue("view/order", state.order)
-    st.setValue("view/quantity", state.quantity)
+    st.setValue("view/quantity", state.asked_quantity or "")
     st.setValue("view/show_hidden", state.show_hidden)
     st.sync()
 

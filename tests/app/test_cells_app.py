@@ -22,7 +22,15 @@ def _drawn(qtbot, window, q, tr):
     np.testing.assert_array_equal(h.data, expected)
 
 
-def test_a_gru_shows_its_own_gates_and_says_it_has_no_cell_state(qtbot, window, tmp_path):
+def test_a_gru_shows_its_own_gates_and_says_it_has_no_cell_state(qtbot, window, settings, tmp_path):
+    window.close()
+    settings.setValue("view/quantity", "cell")  # a focus saved by an earlier session
+    from lstm_viz.app.main_window import MainWindow
+
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.errors = []
+    window.show()
     tr = open_text(qtbot, window, make_checkpoint(tmp_path / "gru.pt", cell="gru"))
     assert tr.cell.name == "gru"
     assert tuple(window.stack.heatmaps) == GRU
@@ -83,6 +91,8 @@ def test_an_lstm_after_a_gru_gets_its_own_panels_back(qtbot, window, checkpoint,
 
 def test_a_plain_rnn_shows_just_its_hidden_state(qtbot, window, tmp_path):
     tr = open_text(qtbot, window, make_checkpoint(tmp_path / "rnn.pt", cell="rnn"))
+    # no focus was ever chosen: its state h is shown, with no complaint about a missing c
+    assert window.state.quantity == "hidden" and "cell state" not in window.status_label.text()
     assert tuple(window.stack.heatmaps) == ("hidden",) and window.state.panels == ("hidden",)
     assert window.stack.heatmaps["hidden"].isVisible()
     _drawn(qtbot, window, "hidden", tr)
