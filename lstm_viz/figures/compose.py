@@ -116,7 +116,7 @@ def _values(trace: Trace, spec: FigureSpec, quantity: str, sel: Selection) -> np
 def _title(trace: Trace, spec: FigureSpec, quantity: str | None, extra: str = "") -> str:
     if spec.title is not None:
         return spec.title
-    name = trace.model_name or "LSTM"
+    name = trace.model_name or trace.cell.title
     if quantity is None:
         return f"{name}: layer {spec.layer}{', backward' if spec.reverse else ''}{extra}"
     return look.title(name, quantity, spec.layer, spec.reverse) + extra
