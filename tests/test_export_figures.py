@@ -219,3 +219,82 @@ assert not bad, bad
     with open(out, newline="", encoding="utf-8") as f:
         assert len(list(csv.reader(f))) == 1 + len(TEXT)
     assert not (tmp_path / "h.csv.x.csv").exists()
+
+
+# -- other cell types ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gru_checkpoint(tmp_path_factory):
+    torch.manual_seed(1)
+    vocab = Vocab.from_text(TEXT)
+    model = LSTMLanguageModel(ModelConfig(input_size=4, hidden_size=6, vocab_size=len(vocab), cell="gru"))
+    path = tmp_path_factory.mktemp("gru") / "gru.pt"
+    save_checkpoint(path, model, vocab)
+    return path
+
+
+def test_a_gru_dashboard_shows_its_own_gates_and_hidden_state(qapp, gru_checkpoint, tmp_path, capsys):
+    svg, png = tmp_path / "gru.svg", tmp_path / "gru.png"
+    for out in (svg, png):
+        assert main(["export", str(gru_checkpoint), "--text", TEXT, "--view", "dashboard", "--dpi", "96",
+                     "-o", str(out)]) == 0
+    text = svg.read_text(encoding="utf-8")
+    for label in ("reset gate r", "update gate z", "hidden state h"):
+        assert label in text
+    assert "forget" not in text and "cell state" not in text
+    a, _ = image_array(png)
+    assert (a < 250).any(axis=2).mean() > 0.05, "the dashboard is nearly blank"
+
+
+def test_a_gru_heatmap_draws_its_own_values(qapp, gru_checkpoint, tmp_path):
+    import pyqtgraph as pg
+
+    from lstm_viz.figures import FigureSpec, build_figure
+
+    tr = trace(load_model(gru_checkpoint), TEXT)
+    for view, q in (("reset", "reset_gate"), ("new_gate", "new_gate")):
+        fig = build_figure(tr, FigureSpec(view))
+        try:
+            (img,) = [i for i in fig.scene.items() if isinstance(i, pg.ImageItem)]
+            data = tr.get(q, 0).T  # (units, T)
+            ky, kx = img.image.shape[0] // data.shape[0], img.image.shape[1] // data.shape[1]
+            np.testing.assert_array_equal(img.image[::ky, ::kx], data)
+            assert img.levels is not None and tuple(np.ravel(img.levels)) == ((0.0, 1.0) if q == "reset_gate"
+                                                                              else (-1.0, 1.0))
+        finally:
+            fig.close()
+    assert main(["export", str(gru_checkpoint), "--text", TEXT, "--view", "update", "--dpi", "96",
+                 "-o", str(tmp_path / "z.png")]) == 0
+    a, _ = image_array(tmp_path / "z.png")
+    assert (a < 250).any(axis=2).mean() > 0.05
+
+
+@pytest.mark.parametrize("extra", [["--view", "forget"], ["--view", "cell"], ["--quantity", "cell"]])
+def test_a_quantity_a_gru_lacks_is_one_line_exit_2(gru_checkpoint, tmp_path, capsys, extra):
+    code = main(["export", str(gru_checkpoint), "--text", TEXT, *extra, "-o", str(tmp_path / "f.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "a GRU has no" in err and "reset_gate, update_gate, new_gate, hidden" in err
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_a_gru_csv_defaults_to_its_hidden_state_and_an_rnn_dashboard_draws(qapp, tmp_path, capsys):
+    from lstm_viz.figures import FigureSpec, build_figure
+
+    torch.manual_seed(2)
+    vocab = Vocab.from_text(TEXT)
+    paths = {}
+    for cell in ("gru", "rnn"):
+        model = LSTMLanguageModel(ModelConfig(input_size=4, hidden_size=3, vocab_size=len(vocab), cell=cell))
+        paths[cell] = save_checkpoint(tmp_path / f"{cell}.pt", model, vocab) or tmp_path / f"{cell}.pt"
+    out = tmp_path / "h.csv"
+    assert main(["export", str(paths["gru"]), "--text", TEXT, "--view", "dashboard", "-o", str(out)]) == 0
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    tr = trace(load_model(paths["gru"]), TEXT)
+    values = np.array([[float(v) for v in r[-3:]] for r in rows[1:]], np.float32)
+    np.testing.assert_allclose(values, tr.get("hidden", 0), rtol=1e-6, atol=1e-7)
+    rnn = trace(load_model(paths["rnn"]), TEXT)
+    fig = build_figure(rnn, FigureSpec("dashboard"))
+    try:
+        assert fig.height > 300
+    finally:
+        fig.close()

@@ -23,12 +23,13 @@ def action(win, text, slot=None, shortcut=None, tip=None, checkable=False, check
 
 
 def build_actions(win) -> None:
-    """Set the window's act_* attributes and ``panel_actions`` (one checkable action per heatmap)."""
+    """Set the window's act_* attributes and ``panel_actions`` (one checkable action per heatmap of the cell
+    shown; the window rebuilds them with ``panel_actions`` when a cell with other quantities arrives)."""
     def A(*args, **kwargs):
         return action(win, *args, **kwargs)
 
     K = QtGui.QKeySequence.StandardKey
-    win.act_open = A("&Open checkpoint…", win.open_checkpoint_dialog, K.Open, "Open a PyTorch LSTM checkpoint")
+    win.act_open = A("&Open checkpoint…", win.open_checkpoint_dialog, K.Open, "Open a PyTorch checkpoint (LSTM, GRU, RNN, ...)")
     win.act_open_text = A("Open &text…", win.open_text_dialog, "Ctrl+Shift+O", "Read a UTF-8 text file")
     win.act_demo = A("Open the &demo", win.open_demo, None, "The bundled demo model and text")
     win.act_info = A("Model &info…", win.show_model_info, "Ctrl+I", "What the loaded checkpoint holds")
@@ -36,7 +37,7 @@ def build_actions(win) -> None:
     win.act_export_data = A("Export &data…", win.export_data, "Ctrl+Shift+E",
                             "CSV of the focus quantity, or NPZ of everything, for the current view")
     win.act_quit = A("&Quit", win.close, K.Quit)
-    win.act_train = A("&Train a model…", win.show_train_dialog, "Ctrl+T", "Train a small LSTM on a corpus")
+    win.act_train = A("&Train a model…", win.show_train_dialog, "Ctrl+T", "Train a small LSTM, GRU or RNN on a corpus")
     win.act_analyse = A("&Analyse now", win.session.analyse, "Ctrl+Return", "Re-run the analysis")
     win.act_cancel = A("&Cancel", win.session.cancel, "Esc", "Stop the running open or analysis")
     win.act_reset = A("&Reset zoom", lambda: win.stack.reset_zoom(), "Ctrl+0", "Readable tokens from the start, every unit")
@@ -49,14 +50,20 @@ def build_actions(win) -> None:
     win.act_prev_unit = A("Previous unit (row above)", lambda: win.step_unit(-1), "Alt+Up")
     win.act_hidden = A("Traces: also h_t", win.state.set_show_hidden, "H",
                        "Draw the hidden state of the selected units (dashed) beside c_t", checkable=True)
-    win.panel_actions = {}
-    for k, q in enumerate(style.QUANTITIES):
-        a = A(style.LABELS[q], lambda on, q=q: win.toggle_panel(q, on), f"{k + 1}",
-              f"Show the {style.LABELS[q]} heatmap", checkable=True, checked=q in win.state.panels)
-        a.setIconText(style.SYMBOL[q])
-        win.panel_actions[q] = a
+    win.panel_actions = panel_actions(win, win.state.quantities)
     win.act_help = A("lstm_viz &help", win.show_help, K.HelpContents, "Gate equations, the views, the shortcuts")
     win.act_about = A("&About lstm_viz", win.about)
+
+
+def panel_actions(win, quantities) -> dict:
+    """One checkable action per quantity of the cell shown, toggling its heatmap, on the keys 1, 2, 3, ..."""
+    actions = {}
+    for k, q in enumerate(quantities):
+        a = action(win, style.LABELS[q], lambda on, q=q: win.toggle_panel(q, on), f"{k + 1}",
+                   f"Show the {style.LABELS[q]} heatmap", checkable=True, checked=q in win.state.panels)
+        a.setIconText(style.SYMBOL[q])
+        actions[q] = a
+    return actions
 
 
 def shortcut_rows(win) -> list[tuple[str, str]]:

@@ -9,8 +9,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from . import dialogs, style
 from .worker import one_line
 
-FIGURE_VIEWS = {"dashboard": "dashboard", "forget_gate": "forget", "input_gate": "input", "output_gate": "output",
-                "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
 FIGURE_FILTERS = [("PNG image", ".png"), ("SVG vector", ".svg"), ("PDF", ".pdf")]
 WHOLE_TRACE = "NPZ: the whole trace"
 
@@ -21,8 +19,10 @@ def current_view(window) -> dict:
             "time_range": window.stack.visible_time_range(), "quantity": s.quantity}
 
 
-def figure_choices() -> list[str]:
-    return ["dashboard", "forget", "input", "output", "candidate", "cell", "hidden", "traces", "text"]
+def figure_choices(quantities) -> list[str]:
+    """The views File > Export figure offers for a cell with ``quantities``: a GRU's "reset", "update", "new",
+    "hidden" heatmaps; an LSTM's "forget", "input", ..."""
+    return ["dashboard", *(q.removesuffix("_gate") for q in quantities), "traces", "text"]
 
 
 def ask_save_path(window, caption: str, filters: list[tuple[str, str]]) -> tuple[str, str] | None:
@@ -56,7 +56,8 @@ def export_figure(window) -> None:
     if s.trace is None:
         window.status_label.setText("nothing to export yet: no analysis")
         return
-    view, ok = QtWidgets.QInputDialog.getItem(window, "Export figure", "View:", figure_choices(), 0, False)
+    choices = figure_choices(s.quantities)
+    view, ok = QtWidgets.QInputDialog.getItem(window, "Export figure", "View:", choices, 0, False)
     if not ok:
         return
     asked = ask_save_path(window, "Export figure", FIGURE_FILTERS)
@@ -75,7 +76,7 @@ def export_figure(window) -> None:
         # the rows as on screen: the same order, and only the rows in view when the unit axis is zoomed in
         order, units = heatmap_rows(window, HEATMAP_VIEWS[view])
     elif view == "dashboard":  # the selected units, in their on-screen order
-        order = heatmap_rows(window, s.panels[0] if s.panels else "cell")[0]
+        order = heatmap_rows(window, s.panels[0] if s.panels else s.state_quantity)[0]
     spec = FigureSpec(view=view, layer=v["layer"], reverse=v["reverse"], units=units,
                       time_range=v["time_range"], quantity=v["quantity"], order=order)
     _run(window, lambda: write_figure(s.trace, spec, path), f"wrote {path}", "Export figure")

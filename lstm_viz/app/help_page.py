@@ -19,18 +19,27 @@ EQUATIONS = """
 <p>σ is the logistic sigmoid: gates lie in [0, 1]. A forget gate near 1 keeps the cell state; an input gate
 near 1 writes the candidate into it; the output gate decides how much of it the next layer sees. These are
 PyTorch's own <code>nn.LSTM</code> equations; every value drawn is the model's, computed by torch.</p>
+<p><b>Other cells.</b> A <b>GRU</b> (<code>nn.GRU</code>) has a reset gate
+r<sub>t</sub> = σ(W<sub>ir</sub> x<sub>t</sub> + W<sub>hr</sub> h<sub>t−1</sub> + b<sub>r</sub>), an update gate
+z<sub>t</sub> (the same form), a new gate
+n<sub>t</sub> = tanh(W<sub>in</sub> x<sub>t</sub> + b<sub>in</sub> + r<sub>t</sub> ⊙ (W<sub>hn</sub> h<sub>t−1</sub> + b<sub>hn</sub>))
+and h<sub>t</sub> = (1 − z<sub>t</sub>) ⊙ n<sub>t</sub> + z<sub>t</sub> ⊙ h<sub>t−1</sub>: no separate cell state, so
+its traces show h<sub>t</sub>. A plain <b>RNN</b> has only h<sub>t</sub> = tanh(W<sub>ih</sub> x<sub>t</sub> +
+W<sub>hh</sub> h<sub>t−1</sub> + b) (or relu). A <b>peephole</b> LSTM's gates also see the cell state; a
+<b>coupled-gate</b> LSTM (CIFG) writes with i<sub>t</sub> = 1 − f<sub>t</sub>. The heatmaps, their keys, the
+Focus and the inspector list the quantities of the cell the model has.</p>
 """
 
 VIEWS = """
 <dl>
 <dt><b>Text strip</b> (top)</dt><dd>the tokens, one column per timestep; every plot below shares its time
 axis. Click a token to select that timestep.</dd>
-<dt><b>Heatmaps</b></dt><dd>one per shown quantity (keys 1–6): units as rows, timesteps as columns. Gates use
+<dt><b>Heatmaps</b></dt><dd>one per shown quantity of the model's cell (keys 1–6 for an LSTM, 1–4 for a GRU): units as rows, timesteps as columns. Gates use
 a sequential colour map on [0, 1]; candidate, cell and hidden states a diverging one centred on 0. Rows follow
 the <i>Units</i> order (by index, variance, mean, or activation at the selected step). Click a cell to select
 its unit and timestep; Ctrl-click adds units.</dd>
 <dt><b>Traces</b></dt><dd>the cell state c<sub>t</sub> of the selected units over time (H adds h<sub>t</sub>,
-dashed), each in the colour of its row outline.</dd>
+dashed), each in the colour of its row outline; for a GRU or plain RNN, which have no cell state, h<sub>t</sub>.</dd>
 <dt><b>Coloured text</b></dt><dd>the text coloured by the <i>Focus</i> quantity of the first selected unit:
 where a unit switches on and off. Hover a character for its loss and the model's top-5 guesses.</dd>
 <dt><b>Inspector</b></dt><dd>every quantity at the cell under the mouse, or at the selected timestep and

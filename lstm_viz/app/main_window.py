@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import dialogs, style, window_settings
-from .actions import build_actions
+from .actions import build_actions, panel_actions
 from .opening import Opener
 from .plot_stack import PlotStack
 from .session import Session
@@ -58,6 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = Session(self.state, self)
         self.opener = Opener(self)
         self._shown_first = False
+        self._pending_notice = ""  # a line from the state, shown beside the session's next message
         self.interactive = True  # False under --screenshot: failures are reported, never asked about
         self.setWindowTitle("lstm_viz")
         self.setAcceptDrops(True)
@@ -116,8 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.order_box = QtWidgets.QComboBox()
         self.order_box.addItems(["by index", "by variance", "by mean", "by activation at selected step"])
         self.quantity_box = QtWidgets.QComboBox()
-        for q in style.QUANTITIES:
-            self.quantity_box.addItem(style.LABELS[q], q)
+        self._fill_quantity_box()
         self.quantity_box.setToolTip("Colours the text, orders the units and is what Export data writes")
         self.unit_field = UnitField(self.state)
         for label, w in (("Layer", self.layer_box), ("Direction", self.direction_box),
@@ -128,7 +128,7 @@ class MainWindow(QtWidgets.QMainWindow):
         bar.addWidget(QtWidgets.QLabel("  Heatmaps "))
         for a in self.panel_actions.values():
             bar.addAction(a)
-        bar.addSeparator()
+        self._bar_panels_end = bar.addSeparator()  # the cell's heatmap toggles go before it
         bar.addAction(self.act_hidden)
         self.addToolBar(bar)
         self.toolbar = bar
@@ -163,7 +163,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addActions([self.act_train, self.act_analyse, self.act_cancel])
         v = mb.addMenu("&View")
         v.addActions(list(self.panel_actions.values()))
-        v.addSeparator()
+        self.view_menu, self._menu_panels_end = v, v.addSeparator()
         v.addActions([self.act_hidden, self.act_reset, self.act_all])
         v.addSeparator()
         v.addActions([self.act_goto, self.act_next_step, self.act_prev_step, self.act_next_unit, self.act_prev_unit])
@@ -183,6 +183,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.coloured.clicked.connect(s.select_time)
         self.stack.time_range_changed.connect(self.coloured.show_time_range)  # the text follows the plots
         self.unit_field.message.connect(self.status_label.setText)
+        s.cell_changed.connect(self._cell_changed)
+        s.notice.connect(self._notice)
         s.trace_changed.connect(self._trace_changed)
         s.text_changed.connect(self._text_changed)
         s.selection_changed.connect(lambda _: self._recolour())
@@ -196,7 +198,7 @@ class MainWindow(QtWidgets.QMainWindow):
         st.busy.connect(self._busy)
         st.progress.connect(lambda v: self.progress.setValue(int(v * 1000)))
         st.idle.connect(self._idle)
-        st.message.connect(self.status_label.setText)
+        st.message.connect(self._message)
         st.failed.connect(self._failed)
         st.analysed.connect(self._analysed)
 
@@ -257,6 +259,40 @@ class MainWindow(QtWidgets.QMainWindow):
             dialogs.error(self, "Could not open", msg)
 
     # -- state -> widgets -------------------------------------------------------------------------------------
+    def _fill_quantity_box(self) -> None:
+        """The focus choices: the quantities of the cell shown."""
+        with blocked(self.quantity_box):
+            self.quantity_box.clear()
+            for q in self.state.quantities:
+                self.quantity_box.addItem(style.LABELS[q], q)
+            self.quantity_box.setCurrentIndex(max(self.quantity_box.findData(self.state.quantity), 0))
+
+    def _cell_changed(self, cell) -> None:
+        """A trace of a cell with other quantities: heatmap toggles (keys 1, 2, ...) and focus choices follow
+        it; "also h_t" means nothing for a cell whose traces already are h."""
+        for a in self.panel_actions.values():
+            self.toolbar.removeAction(a)
+            self.view_menu.removeAction(a)
+            a.setParent(None)
+            a.deleteLater()
+        self.panel_actions = panel_actions(self, cell.quantities)
+        self.toolbar.insertActions(self._bar_panels_end, list(self.panel_actions.values()))
+        self.view_menu.insertActions(self._menu_panels_end, list(self.panel_actions.values()))
+        self._fill_quantity_box()
+        self.act_hidden.setEnabled(cell.has_cell_state)
+        self.act_hidden.setToolTip("Draw the hidden state of the selected units (dashed) beside c_t"
+                                   if cell.has_cell_state else
+                                   f"{cell.a_title} has no separate cell state: the traces show h_t")
+
+    def _notice(self, text: str) -> None:
+        """A line from the state (a focus this cell lacks): shown now, and kept beside the next message."""
+        self._pending_notice = text
+        self.status_label.setText(text)
+
+    def _message(self, text: str) -> None:
+        notice, self._pending_notice = self._pending_notice, ""
+        self.status_label.setText(f"{text} — {notice}" if notice else text)
+
     def _busy(self, what: str) -> None:
         self.status_label.setText(what + "…")
         self.progress.setValue(0)
@@ -349,7 +385,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def step_unit(self, delta: int) -> None:
         """Move the primary unit one row up or down, in the rows' current order."""
-        panel = self.state.panels[0] if self.state.panels else "cell"
+        panel = self.state.panels[0] if self.state.panels else self.state.state_quantity
         order = self.stack.heatmaps[panel].axis.order
         if not len(order) or not self.state.units:
             return

@@ -1,6 +1,7 @@
-"""The time-aligned views stacked in one column: token strip, one heatmap per shown quantity, the traces.
+"""The time-aligned views stacked in one column: token strip, one heatmap per quantity of the trace's cell (an
+LSTM's i, f, g, o, c, h; a GRU's r, z, n, h; a plain RNN's h; the shown ones visible), the traces.
 
-Every x axis is linked to the strip's, so zoom and pan anywhere moves all of them. This widget subscribes to
+The heatmaps are rebuilt when a trace of a cell with other quantities arrives. Every x axis is linked to the strip's, so zoom and pan anywhere moves all of them. This widget subscribes to
 the AppState and turns mouse gestures into state changes (hover, unit and timestep selection).
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ class PlotStack(QtWidgets.QWidget):
         super().__init__(parent)
         self.state = state
         self.strip = TextStripView()
-        self.heatmaps = {q: HeatmapView(q) for q in style.QUANTITIES}
+        self.heatmaps: dict[str, HeatmapView] = {}
         self.traces = TracesView()
         self.orders: dict[str, np.ndarray] = {}
         self.background = Background(self)  # pyramids and orderings of long traces, off the GUI thread
@@ -36,14 +37,10 @@ class PlotStack(QtWidgets.QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
         lay.addWidget(self.strip.widget)
-        for q in style.QUANTITIES:
-            lay.addWidget(self.heatmaps[q], 2)
         lay.addWidget(self.traces.widget, 2)
+        self._layout = lay
         master = self.strip.plot
-        for h in self.heatmaps.values():
-            h.plot.setXLink(master)
-            h.hovered.connect(lambda t, row, q=h.quantity: self._heatmap_hover(q, t, row))
-            h.clicked.connect(lambda t, row, add, q=h.quantity: self._heatmap_click(q, t, row, add))
+        self._build_heatmaps(state.quantities)
         self.traces.plot.setXLink(master)
         for w in (self.strip.widget, self.traces.widget):
             w.scene().sigMouseMoved.connect(lambda pos, w=w: self._time_hover(w, pos))
@@ -51,6 +48,7 @@ class PlotStack(QtWidgets.QWidget):
         self.strip.widget.scene().sigMouseClicked.connect(self._strip_click)
         master.getViewBox().sigXRangeChanged.connect(lambda *_: self._emit_time_range())
         self.background.ready.connect(self._background_ready)
+        state.cell_changed.connect(lambda cell: self._build_heatmaps(cell.quantities))
         state.trace_changed.connect(self._trace_changed)
         state.view_changed.connect(self.redraw)
         state.panels_changed.connect(self._panels)
@@ -59,6 +57,30 @@ class PlotStack(QtWidgets.QWidget):
         state.hover_changed.connect(self._hover)
         state.time_selected.connect(self._time_selected)
         self._panels(state.panels)
+
+    def _build_heatmaps(self, quantities) -> None:
+        """One heatmap per quantity, between the strip and the traces (the old ones go)."""
+        if tuple(self.heatmaps) == tuple(quantities):
+            return
+        for h in self.heatmaps.values():
+            h.plot.setXLink(None)  # no link left from a live axis to a deleted one
+            h.vb.setYLink(None)
+            self._layout.removeWidget(h)
+            h.hide()
+            h.deleteLater()
+        self.heatmaps, self.orders, self._order = {}, {}, None
+        self._stale = set()
+        master = self.strip.plot
+        for k, q in enumerate(quantities):
+            h = HeatmapView(q)
+            self.heatmaps[q] = h
+            self._layout.insertWidget(1 + k, h, 2)
+            h.plot.setXLink(master)
+            h.vb.setXRange(*master.getViewBox().viewRange()[0], padding=0)  # before any layout maps the link
+            h.hovered.connect(lambda t, row, q=q: self._heatmap_hover(q, t, row))
+            h.clicked.connect(lambda t, row, add, q=q: self._heatmap_click(q, t, row, add))
+            h.setVisible(q in self.state.panels)
+            self._stale.add(q)
 
     # -- state -> views ---------------------------------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
@@ -97,7 +119,7 @@ class PlotStack(QtWidgets.QWidget):
             h.vb.setYRange(0, max(h.shape[0], 1), padding=0)
 
     def _level(self, q: str, values: np.ndarray) -> tuple[float, float]:
-        if style.is_gate(q) or q == "candidate":
+        if style.is_gate(q) or q in style.BOUNDED:
             return style.levels(q)
         if id(values) not in self._levels:
             self._levels[id(values)] = style.levels(q, values)
@@ -126,13 +148,17 @@ class PlotStack(QtWidgets.QWidget):
             return np.argsort(-key, kind="stable")
         return unit_order(base, s.order, s.time)
 
+    def _order_base(self) -> np.ndarray | None:
+        """What the rows are ordered by: the focus quantity, or the cell's state when the focus has another
+        number of units (a projected hidden state)."""
+        s = self.state
+        ref, state = s.values(s.quantity), s.values(s.state_quantity)
+        return ref if ref is not None and state is not None and ref.shape[1] == state.shape[1] else state
+
     def redraw(self, traces: bool = True, only: set[str] | None = None) -> None:
         """Draw the shown heatmaps (``only``: just these) in the current order, the marks and the traces."""
         s = self.state
-        ref = s.values(s.quantity)
-        cell = s.values("cell")
-        base = ref if ref is not None and cell is not None and ref.shape[1] == cell.shape[1] else cell
-        order = self._row_order(base)
+        order = self._row_order(self._order_base())
         self._order = order
         for q, h in self.heatmaps.items():
             if only is not None and q not in only:
@@ -158,10 +184,7 @@ class PlotStack(QtWidgets.QWidget):
         """A pyramid or an ordering came back from the worker: draw with it."""
         s = self.state
         if s.order in ("variance", "mean"):
-            ref = s.values(s.quantity)
-            cell = s.values("cell")
-            base = ref if ref is not None and cell is not None and ref.shape[1] == cell.shape[1] else cell
-            order = self._row_order(base)
+            order = self._row_order(self._order_base())
             if order is not None and (self._order is None or not np.array_equal(order, self._order)):
                 self.redraw(traces=False)
                 return
@@ -184,7 +207,7 @@ class PlotStack(QtWidgets.QWidget):
     def _panels(self, panels) -> None:
         for q, h in self.heatmaps.items():
             h.setVisible(q in panels)
-        stale = {q for q in panels if q in self._stale or self.heatmaps[q].shape[1] == 0}
+        stale = {q for q in panels if q in self.heatmaps and (q in self._stale or self.heatmaps[q].shape[1] == 0)}
         if stale:
             self.redraw(traces=False, only=stale)
         else:
@@ -219,14 +242,16 @@ class PlotStack(QtWidgets.QWidget):
             h.vb.setYRange(top, top + span, padding=0)
 
     def _draw_traces(self, units) -> None:
+        """The cell state c of the selected units (h dashed on demand); h alone for a cell without c."""
         s = self.state
-        cell = s.values("cell")
-        hidden = s.values("hidden") if s.show_hidden else None
-        key = (id(cell), id(hidden), tuple(units))
+        has_c = s.cell.has_cell_state
+        main = s.values(s.state_quantity)
+        hidden = s.values("hidden") if s.show_hidden and has_c else None
+        key = (id(main), id(hidden), tuple(units))
         if key == self._traces_key:
             return
         self._traces_key = key
-        self.traces.set_curves(cell, hidden, units)
+        self.traces.set_curves(main, hidden, units, symbol="c" if has_c else "h")
 
     def _hover(self, t, unit) -> None:
         for h in self.heatmaps.values():

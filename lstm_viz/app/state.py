@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from .style import QUANTITIES
+from lstm_viz.core.cells import ALL_QUANTITIES, CELLS
 
-DEFAULT_PANELS = ("forget_gate", "input_gate", "output_gate")
+from .style import LABELS, default_panels, state_quantity
+
+DEFAULT_PANELS = default_panels("lstm")  # the LSTM's input, forget and output gates
 ORDERS = ("index", "variance", "mean", "activation")
 
 
 class AppState(QtCore.QObject):
     model_changed = QtCore.Signal(object)  # LoadedModel | None
+    cell_changed = QtCore.Signal(object)  # CellType: the new trace's cell has other quantities (before trace_changed)
+    notice = QtCore.Signal(str)  # one line for the status bar (a focus this cell lacks, ...)
     text_changed = QtCore.Signal(str, bool)  # text, typed (True: from the editor, re-analyse after a pause)
     trace_changed = QtCore.Signal(object)  # Trace | None
     view_changed = QtCore.Signal()  # layer, direction, order or focus quantity
@@ -32,8 +36,13 @@ class AppState(QtCore.QObject):
         self.layer = 0
         self.reverse = False
         self.order = "index"  # the window starts in "variance" order unless the user saved another
+        self.cell = CELLS["lstm"]  # the cell type of the trace shown (an LSTM until a trace says otherwise)
         self.quantity = "cell"  # colours the text, orders units, is what "Export data" writes
+        # what the user chose (None: nothing, the cell's state c or h is shown); ``quantity`` when the cell has
+        # it, else its hidden state with a line saying why
+        self.asked_quantity: str | None = None
         self.panels: tuple[str, ...] = DEFAULT_PANELS
+        self._panels_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # panels last shown per set of quantities
         self.units: tuple[int, ...] = ()
         self.time = 0
         self.hover: tuple[int | None, int | None] = (None, None)
@@ -75,6 +84,8 @@ class AppState(QtCore.QObject):
         """A new analysis: keep layer, direction and units where they still exist."""
         self.trace = trace
         before = self.units
+        if trace is not None:
+            self._set_cell(trace.cell)
         if trace is None:
             self.hover = (None, None)
         else:
@@ -91,12 +102,49 @@ class AppState(QtCore.QObject):
         if self.units != before:
             self.selection_changed.emit(self.units)
 
-    def num_units(self, quantity: str = "cell") -> int:
-        """Units of ``quantity`` at the current layer and direction: with a projection (proj_size), the hidden
-        state has fewer units than the gates and the cell."""
+    def _set_cell(self, cell) -> None:
+        """A trace of ``cell``: heatmaps, focus and toggles follow its quantities. The panels shown for the
+        previous cell are remembered (an LSTM after a GRU gets its own panels back); the focus the user chose
+        returns when the cell has it, else the hidden state stands in, with a line saying so."""
+        old = self.cell
+        self.cell = cell
+        if cell.quantities == old.quantities:
+            return
+        self._panels_of[old.quantities] = self.panels
+        kept = tuple(q for q in self.panels if q in cell.quantities)
+        self.panels = self._panels_of.get(cell.quantities) or kept or default_panels(cell)
+        self.quantity = self._resolve(self.asked_quantity)
+        self.cell_changed.emit(cell)
+
+    def _resolve(self, quantity: str | None) -> str:
+        if quantity is None:
+            return state_quantity(self.cell)
+        if quantity in self.cell.quantities:
+            return quantity
+        if quantity == "cell":
+            why = f"{self.cell.a_title} has no separate cell state"
+        else:
+            why = f"{self.cell.a_title} has no {LABELS[quantity]}"
+        if self.trace is not None:
+            self.notice.emit(f"{why}: the focus shows its hidden state h")
+        return "hidden"
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """The quantities of the cell shown, in drawing order."""
+        return self.cell.quantities
+
+    @property
+    def state_quantity(self) -> str:
+        """What the traces draw and the rows are ordered by: the cell state c, or h for a cell without one."""
+        return state_quantity(self.cell)
+
+    def num_units(self, quantity: str | None = None) -> int:
+        """Units of ``quantity`` (default: the cell's state) at the current layer and direction: with a
+        projection (proj_size), the hidden state has fewer units than the gates and the cell."""
         if self.trace is None:
             return 0
-        return self.trace.get(quantity, self.layer, self.reverse).shape[1]
+        return self.trace.get(quantity or self.state_quantity, self.layer, self.reverse).shape[1]
 
     def values(self, quantity: str):
         """(T, units) array of ``quantity`` at the current layer and direction, or None before any trace."""
@@ -126,14 +174,17 @@ class AppState(QtCore.QObject):
             self.view_changed.emit()
 
     def set_quantity(self, quantity: str) -> None:
-        if quantity not in QUANTITIES:
+        """Focus on ``quantity`` (any cell's); a quantity this cell lacks falls back to its hidden state."""
+        if quantity not in ALL_QUANTITIES:
             raise ValueError(quantity)
+        self.asked_quantity = quantity
+        quantity = self._resolve(quantity)
         if quantity != self.quantity:
             self.quantity = quantity
             self.view_changed.emit()
 
     def set_panels(self, panels) -> None:
-        panels = tuple(q for q in QUANTITIES if q in panels)
+        panels = tuple(q for q in self.quantities if q in panels)
         if panels != self.panels:
             self.panels = panels
             self.panels_changed.emit(panels)

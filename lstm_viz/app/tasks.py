@@ -14,12 +14,10 @@ class Opened:
     text: str  # the text analysed ("" for none)
     trace: object | None  # Trace of ``text``, None when there was no text or it could not be read
     problem: str = ""  # why there is no trace although there was a text (one line)
-    units: dict | None = None  # {(layer, reverse): the cell unit with the most slow structure there}
+    units: dict | None = None  # {(layer, reverse): the state unit (c, else h) with the most slow structure there}
     vocab_size: int = 0  # > 0: the model needs a vocab of this many tokens before it can read text
     text_given: bool = False  # the text came with the request (start-up, a new training run)
 
-
-APP_CELLS = ("lstm", "peephole", "cifg")  # cells whose quantities the views draw (lstm_viz.core.cells)
 
 
 def vocab_needed(model) -> int:
@@ -48,11 +46,6 @@ def load(path, vocab=None, module=None, trust=False):
     except Exception as e:  # noqa: BLE001 - a file the loader did not foresee still gets a one-line reason
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise CheckpointError(f"{path}: cannot read this file ({type(e).__name__}: {first})") from None
-    if model.config.cell not in APP_CELLS:  # the views still draw the LSTM's six quantities
-        from lstm_viz.core.cells import cell_type
-
-        raise CheckpointError(f"{path}: holds a {cell_type(model.config.cell).title}; the window shows LSTM-like "
-                              "cells for now (the command line and Python trace it: lstm-viz trace / export)")
     return model
 
 
@@ -68,8 +61,10 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
 
     Nothing is shown until the window commits the result, so a question it still has to ask (the vocab) or
     a cancel leaves the window as it was."""
+    from lstm_viz.core.cells import cell_type
     from lstm_viz.core.errors import CheckpointError, InputError, LstmVizError
     from lstm_viz.core.structure import cell_unit_to_show
+    from lstm_viz.look import state_quantity
 
     from .worker import one_line
 
@@ -82,7 +77,7 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
     if need:
         return Opened(model, text, None, vocab_size=need, text_given=text_given)
     if model.vocab is None:
-        raise CheckpointError(f"{path}: this LSTM reads {model.config.input_size}-wide input vectors, not text; "
+        raise CheckpointError(f"{path}: this {cell_type(model.config.cell).title} reads {model.config.input_size}-wide input vectors, not text; "
                               "the app shows text (give it vectors with lstm_viz.trace in Python)")
     if not text:
         return Opened(model, "", None, text_given=text_given)
@@ -90,7 +85,8 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
         trace = yield from analyse(model, text)
     except LstmVizError as e:
         return Opened(model, text, None, problem=one_line(e), text_given=text_given)
-    units = {(layer, reverse): cell_unit_to_show(trace.get("cell", layer, reverse))
+    state = state_quantity(trace.cell)  # c, or h for a cell without a cell state (GRU, RNN)
+    units = {(layer, reverse): cell_unit_to_show(trace.get(state, layer, reverse))
              for layer in range(trace.num_layers) for reverse in ((False, True) if trace.bidirectional else (False,))}
     return Opened(model, text, trace, units=units, text_given=text_given)
 

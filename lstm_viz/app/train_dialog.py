@@ -1,5 +1,6 @@
-"""Train a small character LSTM on a corpus, with a live loss curve (bits per character), progress, speed
-and cancel.
+"""Train a small character model on a corpus, with a live loss curve (bits per character), progress, speed
+and cancel. The cell is any of lstm_viz.core.cells: LSTM (the default), GRU, plain RNN (tanh or relu),
+peephole LSTM, coupled-gate LSTM.
 
 The training generator runs on the worker; every Progress it yields updates the curve. The settings are
 locked while it runs; closing the dialog asks before stopping a run. Cancel stops at the next batch and
@@ -28,6 +29,10 @@ PRESETS = {
     "quick try (a minute)": dict(corpus="quotes", hidden=16, embed=8, layers=1, seq_len=32, batch=16, lr=0.01,
                                  steps=150, size=50_000),
 }
+# (what the box says, cell, nonlinearity): TrainConfig's ``cell`` and ``nonlinearity``
+CELL_CHOICES = (("LSTM", "lstm", "tanh"), ("GRU", "gru", "tanh"), ("plain RNN (tanh)", "rnn", "tanh"),
+                ("plain RNN (relu)", "rnn", "relu"), ("peephole LSTM", "peephole", "tanh"),
+                ("coupled-gate LSTM (CIFG)", "cifg", "tanh"))
 CHECKPOINT_SAVE_FILTER = "PyTorch checkpoints (*.pt)"
 
 
@@ -59,6 +64,11 @@ class TrainDialog(QtWidgets.QDialog):
             self.corpus_box.setItemData(self.corpus_box.count() - 1, desc, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.corpus_box.addItem("text files…", None)
         self.files: list[str] = []
+        self.cell_box = QtWidgets.QComboBox()
+        for k, (label, _, _) in enumerate(CELL_CHOICES):
+            self.cell_box.addItem(label, k)
+        self.cell_box.setToolTip("The recurrent cell: the app shows each one's own gates (a GRU's r, z, n; an "
+                                 "LSTM's i, f, g, o)")
         self.hidden = self._spin(1, 2048, 128)
         self.embed = self._spin(1, 2048, 32)
         self.layers = self._spin(1, 4, 1)
@@ -84,6 +94,7 @@ class TrainDialog(QtWidgets.QDialog):
         form = QtWidgets.QFormLayout()
         form.addRow("Preset", self.preset_box)
         form.addRow("Corpus", self.corpus_box)
+        form.addRow("Cell", self.cell_box)
         form.addRow("Hidden units", self.hidden)
         form.addRow("Embedding size", self.embed)
         form.addRow("Layers", self.layers)
@@ -93,7 +104,7 @@ class TrainDialog(QtWidgets.QDialog):
         form.addRow("Learning rate", self.lr)
         form.addRow("Corpus size (chars)", self.size)
         form.addRow("Save as", out_row)
-        self.fields = (self.preset_box, self.corpus_box, self.hidden, self.embed, self.layers, self.steps,
+        self.fields = (self.preset_box, self.corpus_box, self.cell_box, self.hidden, self.embed, self.layers, self.steps,
                        self.seq_len, self.batch, self.lr, self.size, self.out_field, self.out_button)
 
         self.plot = pg.PlotWidget(background=BACKGROUND)
@@ -143,10 +154,16 @@ class TrainDialog(QtWidgets.QDialog):
             field.setValue(p[key])
         self.lr.setValue(p["lr"])
 
+    def set_cell(self, cell: str, nonlinearity: str = "tanh") -> None:
+        """Choose the cell type by name ("gru", "rnn" with "relu", ...)."""
+        k = next(k for k, (_, c, n) in enumerate(CELL_CHOICES) if c == cell and n == nonlinearity)
+        self.cell_box.setCurrentIndex(k)
+
     def config(self):
         from lstm_viz.core.train import TrainConfig
 
-        return TrainConfig(hidden_size=self.hidden.value(), embed_size=self.embed.value(),
+        _, cell, nonlinearity = CELL_CHOICES[self.cell_box.currentIndex()]
+        return TrainConfig(cell=cell, nonlinearity=nonlinearity, hidden_size=self.hidden.value(), embed_size=self.embed.value(),
                            num_layers=self.layers.value(), steps=self.steps.value(), seq_len=self.seq_len.value(),
                            batch_size=self.batch.value(), lr=float(self.lr.value()),
                            eval_every=max(1, self.steps.value() // 10))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore
 
-from . import style
+from lstm_viz.core.cells import ALL_QUANTITIES
+
 from .state import ORDERS
 
 SETTINGS_VERSION = 1
@@ -26,15 +27,15 @@ def restore(win) -> None:
         if not (splitter := _bytes(st, "window/splitter")).isEmpty():
             win.splitter.restoreState(splitter)
         panels = st.value("view/panels", ",".join(state.panels), type=str)
-        state.set_panels([p for p in panels.split(",") if p in style.QUANTITIES])
+        state.set_panels([p for p in panels.split(",") if p in ALL_QUANTITIES])
         order = st.value("view/order", state.order, type=str)
         if order in ORDERS:
             state.set_order(order)
-        quantity = st.value("view/quantity", state.quantity, type=str)
-        if quantity in style.QUANTITIES:
+        quantity = st.value("view/quantity", "", type=str)  # "": never chosen, the cell's state
+        if quantity in ALL_QUANTITIES:  # any cell's: one this cell lacks falls back to h, and returns with it
             state.set_quantity(quantity)
         win.act_hidden.setChecked(st.value("view/show_hidden", False, type=bool))
-    win.quantity_box.setCurrentIndex(style.QUANTITIES.index(state.quantity))
+    win.quantity_box.setCurrentIndex(max(win.quantity_box.findData(state.quantity), 0))
     win.order_box.setCurrentIndex(ORDERS.index(state.order))
     for q, a in win.panel_actions.items():
         old = a.blockSignals(True)
@@ -50,7 +51,7 @@ def save(win) -> None:
     st.setValue("window/splitter", win.splitter.saveState())
     st.setValue("view/panels", ",".join(state.panels))
     st.setValue("view/order", state.order)
-    st.setValue("view/quantity", state.quantity)
+    st.setValue("view/quantity", state.asked_quantity or "")
     st.setValue("view/show_hidden", state.show_hidden)
     st.sync()
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from lstm_viz.core.cells import ALL_QUANTITIES, cell_type
 from lstm_viz.core.errors import InputError
+from lstm_viz.look import SHORT, quantity_name, state_quantity
 
 from ._common import add_model_arguments, add_text_arguments, load_model_from_args, read_input
 
-VIEWS = ("forget", "input", "output", "candidate", "cell", "hidden", "traces", "text", "dashboard", "saturation",
-         "cell-diagram")
-QUANTITY_NAMES = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate",
-                  "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
+QUANTITY_NAMES = {**SHORT, **{q: q for q in ALL_QUANTITIES}}  # "forget", "forget_gate", "reset", ... of any cell
+VIEWS = (*QUANTITY_NAMES, "traces", "text", "dashboard", "saturation", "cell-diagram")
 FIGURES = (".png", ".svg", ".pdf")
 DATA = (".csv", ".npz")
 
@@ -23,11 +23,14 @@ DATA = (".csv", ".npz")
 def add_arguments(p) -> None:
     add_model_arguments(p)
     add_text_arguments(p)
-    p.add_argument("--view", choices=VIEWS, default="dashboard",
-                   help="what to draw: a quantity as a heatmap, 'traces' (line plots of a few units), 'text' "
-                   "(the text coloured by one unit) or 'dashboard' (default). For CSV: the quantity to write")
-    p.add_argument("--quantity", choices=tuple(QUANTITY_NAMES), default="cell",
-                   help="what the traces, text and dashboard views show (default: cell)")
+    p.add_argument("--view", choices=VIEWS, default="dashboard", metavar="VIEW",
+                   help="what to draw: a quantity of the model's cell as a heatmap (an LSTM's forget, input, output, "
+                   "candidate, cell, hidden; a GRU's reset, update, new, hidden; full names such as forget_gate "
+                   "too), 'traces' (line plots of a few units), 'text' (the text coloured by one unit), "
+                   "'saturation', 'cell-diagram' or 'dashboard' (default). For CSV: the quantity to write")
+    p.add_argument("--quantity", choices=tuple(QUANTITY_NAMES), default=None, metavar="QUANTITY",
+                   help="what the traces, text and dashboard views show (default: the cell state, or the hidden "
+                   "state of a cell without one, such as a GRU)")
     p.add_argument("--layer", type=int, default=0, metavar="L", help="layer, from 0 (default 0)")
     p.add_argument("--reverse", action="store_true", help="the backward direction of a bidirectional LSTM")
     p.add_argument("--units", metavar="0,5,7", help="units to show, e.g. 0,5,7 or 2-6 (default: all units "
@@ -63,12 +66,15 @@ def run(args) -> int:
     fmt = _output_format(args.output)  # before any slow work
     units = parse_units(args.units) if args.units is not None else None
     time_range = parse_range(args.time_range) if args.time_range is not None else None
-    quantity = QUANTITY_NAMES.get(args.view, QUANTITY_NAMES[args.quantity])
+    asked = QUANTITY_NAMES.get(args.view, args.quantity and quantity_name(args.quantity))
     if fmt in FIGURES:
         from lstm_viz.figures import resolution
 
         resolution(args.dpi, args.scale)
     model = load_model_from_args(args)
+    cell = cell_type(model.config.cell)
+    # before the text is read: a quantity this cell lacks (a GRU's forget gate) is one line naming what it has
+    quantity = cell.check(asked) if asked else state_quantity(cell)
     tr = trace(model, read_input(args))
     sel = validate_selection(tr, quantity, args.layer, args.reverse, units, time_range)
     time_range = (sel.start, sel.end)
@@ -94,6 +100,6 @@ def _figure(tr, args, units, time_range, diagram=None) -> None:
     from lstm_viz.figures import FigureSpec, export_figure, headless_app
 
     spec = FigureSpec(args.view, layer=args.layer, reverse=args.reverse, units=units, time_range=time_range,
-                      quantity=QUANTITY_NAMES[args.quantity], title=args.title, diagram=diagram)
+                      quantity=args.quantity and quantity_name(args.quantity), title=args.title, diagram=diagram)
     with headless_app():
         export_figure(tr, spec, args.output, dpi=args.dpi, scale=args.scale)

@@ -13,11 +13,11 @@ import json
 import re
 import sys
 
+from lstm_viz.core.cells import cell_type
 from lstm_viz.core.errors import InputError
+from lstm_viz.look import quantity_name, state_quantity
 
 from ._common import add_model_arguments, add_text_arguments, load_model_from_args, read_input
-
-SHORT = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate"}
 
 
 def add_arguments(p) -> None:
@@ -32,8 +32,9 @@ def add_arguments(p) -> None:
                       help="a built-in feature: " + "; ".join(f"{k} ({v.label})" for k, v in FEATURES.items()))
     what.add_argument("--span", metavar="S:E", help="timesteps S (inclusive) to E (exclusive): rank units by how "
                       "well they are on inside and off just before and after (for characters, S:E are offsets)")
-    p.add_argument("--quantity", default="cell", help="what to search: cell (default), hidden, candidate, or a "
-                   "gate (input, forget, output; or the full names, e.g. forget_gate)")
+    p.add_argument("--quantity", default=None, help="what to search: any quantity of the model's cell (an LSTM's "
+                   "cell, hidden, candidate, input, forget, output; a GRU's hidden, reset, update, new; full names "
+                   "such as forget_gate too). Default: the cell state, or the hidden state of a cell without one")
     p.add_argument("--layer", type=int, metavar="L", help="only this layer (default: every layer)")
     p.add_argument("--reverse", action="store_true", help="only the backward direction of a bidirectional LSTM "
                    "(default: every direction)")
@@ -67,9 +68,12 @@ def run(args) -> int:
             re.compile(args.regex)
         except re.error as e:
             raise InputError(f"regex {args.regex!r} does not compile: {e}") from None
-    quantity = SHORT.get(args.quantity, args.quantity)
+    asked = quantity_name(args.quantity) if args.quantity is not None else None
     text = read_input(args)
-    tr = trace(load_model_from_args(args), text)
+    model = load_model_from_args(args)
+    cell = cell_type(model.config.cell)
+    quantity = cell.check(asked) if asked else state_quantity(cell)  # a GRU has no forget gate: one line
+    tr = trace(model, text)
     directions = [True] if args.reverse else None
     if span is not None:
         rows = _span_rows(tr, span, quantity, args, directions)

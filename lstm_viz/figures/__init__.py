@@ -3,7 +3,8 @@
     from lstm_viz.figures import FigureSpec, export_figure
     export_figure(trace, FigureSpec("forget", units=(0, 5, 7), time_range=(0, 80)), "forget.pdf")
 
-Views: the six quantities as heatmaps ("forget", "input", "output", "candidate", "cell", "hidden"),
+Views: any quantity of the trace's cell as a heatmap (an LSTM's "forget", "input", "output", "candidate", "cell",
+"hidden"; a GRU's "reset", "update", "new", "hidden"; full names such as "forget_gate" too),
 "traces" (line plots of a few units), "text" (the text coloured by one unit) and "dashboard" (all of them).
 """
 import lstm_viz.qtcompat  # noqa: F401  (PySide6 reference-count work-around, before any Qt call)

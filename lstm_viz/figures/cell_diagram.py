@@ -14,7 +14,7 @@ import math
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from lstm_viz.app import style
+from lstm_viz import look
 from lstm_viz.core.errors import InputError
 from lstm_viz.core.vocab import display_token
 
@@ -41,7 +41,7 @@ def signed_colour(value: float, scale: float) -> QtGui.QColor:
 
 
 def gate_colour(value: float) -> QtGui.QColor:
-    c = style.colormap("forget_gate").map(min(max(value, 0.0), 1.0) * 0.92, mode=pg.ColorMap.QCOLOR)
+    c = look.colormap("forget_gate").map(min(max(value, 0.0), 1.0) * 0.92, mode=pg.ColorMap.QCOLOR)
     return c.darker(110)
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from lstm_viz.app import style
+from lstm_viz import look
+from lstm_viz.core.cells import ALL_QUANTITIES
 from lstm_viz.core.errors import InputError
 from lstm_viz.core.export_data import Selection, validate_selection
 from lstm_viz.core.trace import Trace
@@ -21,8 +22,8 @@ from lstm_viz.core.trace import Trace
 from . import parts
 from .text_item import ColouredText
 
-HEATMAP_VIEWS = {"forget": "forget_gate", "input": "input_gate", "output": "output_gate",
-                 "candidate": "candidate", "cell": "cell", "hidden": "hidden"}
+# A heatmap of one quantity, by its short name ("forget", "reset") or its full name ("forget_gate"), of any cell
+HEATMAP_VIEWS = {**look.SHORT, **{q: q for q in ALL_QUANTITIES}}
 VIEWS = (*HEATMAP_VIEWS, "traces", "text", "dashboard", "saturation", "cell-diagram")
 TRACE_UNITS = 5  # units drawn by "traces" and "text" when none are chosen: the ones that vary most
 TEXT_UNITS = 1
@@ -36,7 +37,9 @@ class FigureSpec:
     reverse: bool = False  # the backward direction of a bidirectional LSTM
     units: tuple[int, ...] | None = None  # None: all units (heatmaps), the most varying ones (traces, text)
     time_range: tuple[int, int] | None = None  # (start, end): start inclusive, end exclusive; None: all
-    quantity: str = "cell"  # what "traces", "text" and the dashboard's text strip show (a QUANTITIES name)
+    # what "traces", "text" and the dashboard's text strip show (a quantity's full or short name); None: the
+    # cell's state, c when it has one, else h
+    quantity: str | None = None
     title: str | None = None  # None: model name, quantity, layer and direction
     diagram: object | None = None  # "cell-diagram": its numbers, a lstm_viz.core.diagram.CellStep
     order: tuple[int, ...] | None = None  # heatmap rows top to bottom (the app's on-screen order); None: by number
@@ -44,19 +47,23 @@ class FigureSpec:
     def __post_init__(self):
         if self.view not in VIEWS:
             raise InputError(f"unknown view {self.view!r}; one of {', '.join(VIEWS)}")
-        if self.quantity in HEATMAP_VIEWS:  # accept the CLI's short names too
-            object.__setattr__(self, "quantity", HEATMAP_VIEWS[self.quantity])
-        if self.quantity not in style.QUANTITIES:
-            raise InputError(f"unknown quantity {self.quantity!r}; one of {', '.join(style.QUANTITIES)}")
+        if self.quantity is not None:  # accept the CLI's short names too
+            object.__setattr__(self, "quantity", look.quantity_name(self.quantity))
         if self.units is not None:
             object.__setattr__(self, "units", tuple(int(u) for u in self.units))
         if self.order is not None:
             object.__setattr__(self, "order", tuple(int(u) for u in self.order))
 
     @property
-    def shown_quantity(self) -> str:
-        """The quantity a single-panel view draws."""
+    def shown_quantity(self) -> str | None:
+        """The quantity a single-panel view draws (None: the cell's state)."""
         return HEATMAP_VIEWS.get(self.view, self.quantity)
+
+    def quantity_of(self, trace: Trace) -> str:
+        """The quantity a single-panel view draws for ``trace``, checked against its cell type (a GRU has no
+        forget gate: a one-line InputError naming what it has)."""
+        q = self.shown_quantity
+        return look.state_quantity(trace.cell) if q is None else trace.cell.check(q)
 
 
 @dataclass(eq=False)
@@ -109,10 +116,10 @@ def _values(trace: Trace, spec: FigureSpec, quantity: str, sel: Selection) -> np
 def _title(trace: Trace, spec: FigureSpec, quantity: str | None, extra: str = "") -> str:
     if spec.title is not None:
         return spec.title
-    name = trace.model_name or "LSTM"
+    name = trace.model_name or trace.cell.title
     if quantity is None:
         return f"{name}: layer {spec.layer}{', backward' if spec.reverse else ''}{extra}"
-    return style.title(name, quantity, spec.layer, spec.reverse) + extra
+    return look.title(name, quantity, spec.layer, spec.reverse) + extra
 
 
 def _units_text(units) -> str:
@@ -167,7 +174,7 @@ def _finish(w: pg.GraphicsLayoutWidget, width: float, height: float, title: str)
 
 
 def _heatmap_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
-    q = spec.shown_quantity
+    q = spec.quantity_of(trace)
     sel = _rows(spec, _selection(trace, spec, q, None))
     data = _values(trace, spec, q, sel)
     pw = _plot_width(trace, sel)
@@ -183,7 +190,7 @@ def _heatmap_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
 
 
 def _traces_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
-    q = spec.quantity
+    q = spec.quantity_of(trace)
     sel = _selection(trace, spec, q, TRACE_UNITS)
     data = _values(trace, spec, q, sel)
     pw = _plot_width(trace, sel)
@@ -201,13 +208,13 @@ def _text_block(trace: Trace, spec: FigureSpec, q: str, sel: Selection, ink: flo
                 max_lines: int | None = None, caption: str = "", centre: bool = True) -> ColouredText:
     data = _values(trace, spec, q, sel)
     word = any(len(t) > 1 for t in trace.tokens[sel.times] if t not in ("<eos>", "<unk>"))
-    return ColouredText(trace.tokens[sel.times], data, sel.units, style.colormap(q), style.levels(q, data),
+    return ColouredText(trace.tokens[sel.times], data, sel.units, look.colormap(q), look.levels(q, data),
                         word_level=word, columns=columns, max_lines=max_lines, ink=ink, caption=caption,
                         centre=centre)
 
 
 def _text_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
-    q = spec.quantity
+    q = spec.quantity_of(trace)
     sel = _selection(trace, spec, q, TEXT_UNITS)
     if len(sel.units) > MAX_TEXT_UNITS:
         raise InputError(f"the text view colours the text for at most {MAX_TEXT_UNITS} units; "
@@ -218,7 +225,7 @@ def _text_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     w.addItem(parts.title_item(title), 0, 0)
     block = _text_block(trace, spec, q, sel, ink, columns=80)
     w.addItem(block, 1, 0)
-    bar = parts.colour_bar(q, data, ink, horizontal=True, label=style.LABELS[q])
+    bar = parts.colour_bar(q, data, ink, horizontal=True, label=look.LABELS[q])
     bar.setMaximumWidth(360)
     w.addItem(bar, 2, 0)
     w.ci.layout.setAlignment(bar, QtCore.Qt.AlignmentFlag.AlignHCenter)
@@ -227,26 +234,29 @@ def _text_figure(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
 
 
 def _dashboard(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
-    """Text strip, the three gates, the cell state and the traces of the most varying units, time-aligned."""
-    sel = validate_selection(trace, "cell", spec.layer, spec.reverse, spec.units, spec.time_range)
+    """Text strip, the cell's gates (an LSTM's i, f, o; a GRU's r, z), its state (c, or h when it has no cell
+    state) and the traces of the most varying units, time-aligned."""
+    state = look.state_quantity(trace.cell)
+    panels = (*trace.cell.gates, state)
+    q = spec.quantity_of(trace)
+    sel = validate_selection(trace, state, spec.layer, spec.reverse, spec.units, spec.time_range)
     pw = _plot_width(trace, sel, 520, 1100)
     ph = float(np.clip(len(sel.units) * 5, 90, 200))
     w = _new_widget()
     title = _title(trace, spec, None)
     w.addItem(parts.title_item(title), 0, 0, 1, 2)
-    q = spec.quantity
     text_sel = _selection(trace, spec, q, TEXT_UNITS)
     strip = _text_block(trace, spec, q, Selection(text_sel.units[:1], sel.start, sel.end), ink,
                         columns=int((pw + parts.LEFT_AXIS) // 8.6), max_lines=6,
-                        caption=f" \u2014 {style.LABELS[q]}", centre=False)
+                        caption=f" \u2014 {look.LABELS[q]}", centre=False)
     w.addItem(strip, 1, 0, 1, 2)
     row, plots = 2, []
     rows = _rows(spec, sel)
-    for quantity in ("forget_gate", "input_gate", "output_gate", "cell"):
+    for quantity in panels:
         data = _values(trace, spec, quantity, rows)
         plot, _ = parts.heatmap(data, quantity, rows.units, trace.tokens, sel.start, sel.end, (pw, ph), ink,
                                 show_x_label=False)
-        plot.setTitle(style.LABELS[quantity], size=f"{parts.LABEL_PX}px", color=parts.INK, bold=True)
+        plot.setTitle(look.LABELS[quantity], size=f"{parts.LABEL_PX}px", color=parts.INK, bold=True)
         w.addItem(plot, row, 0)
         w.addItem(parts.colour_bar(quantity, data, ink), row, 1)
         plots.append(plot)
@@ -260,5 +270,5 @@ def _dashboard(trace: Trace, spec: FigureSpec, ink: float) -> Figure:
     w.ci.layout.setAlignment(legend, QtCore.Qt.AlignmentFlag.AlignTop)
     for p in plots:
         p.setXLink(plot)
-    height = 60 + strip.preferredHeight() + 4 * (ph + 50) + 280
+    height = 60 + strip.preferredHeight() + len(panels) * (ph + 50) + 280
     return _finish(w, pw + parts.LEFT_AXIS + 140, height, title)

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from lstm_viz.app import style
+from lstm_viz import look
 from lstm_viz.core.vocab import display_token
 
 FONT = "DejaVu Sans"
@@ -119,7 +119,7 @@ def heatmap(data: np.ndarray, quantity: str, units, tokens, start: int, end: int
     """One quantity as an image: time to the right, selected units downwards (first unit on top).
 
     data: (T', U) values of the selected units and timesteps."""
-    lo, hi = style.levels(quantity, data)
+    lo, hi = look.levels(quantity, data)
     p = base_plot(ink)
     p.invertY(True)
     # Upsample by whole cells so vector viewers that smooth images still show sharp cells.
@@ -129,7 +129,7 @@ def heatmap(data: np.ndarray, quantity: str, units, tokens, start: int, end: int
     image = np.repeat(np.repeat(data.T, ky, axis=0), kx, axis=1)  # (U*ky, T*kx), row-major
     img = pg.ImageItem(axisOrder="row-major")
     img.setImage(image, levels=(lo, hi), autoLevels=False)
-    img.setColorMap(style.colormap(quantity))
+    img.setColorMap(look.colormap(quantity))
     img.setRect(QtCore.QRectF(start, 0, T, U))
     p.addItem(img)
     p.setXRange(start, end, padding=0)
@@ -146,8 +146,8 @@ def colour_bar(quantity: str, data: np.ndarray | None, ink: float, horizontal: b
                label: str | None = None) -> pg.ColorBarItem:
     """A still colour bar with the quantity's colormap and levels (sequential [0, 1] for gates, symmetric
     around 0 for signed quantities)."""
-    lo, hi = style.levels(quantity, data)
-    bar = pg.ColorBarItem(values=(lo, hi), colorMap=style.colormap(quantity), interactive=False, width=14,
+    lo, hi = look.levels(quantity, data)
+    bar = pg.ColorBarItem(values=(lo, hi), colorMap=look.colormap(quantity), interactive=False, width=14,
                           orientation="horizontal" if horizontal else "vertical", colorMapMenu=False)
     bar.setMenuEnabled(False)
     for name in ("left", "right", "top", "bottom"):
@@ -198,7 +198,7 @@ def traces(data: np.ndarray, quantity: str, units, tokens, start: int, end: int,
         item = pg.PlotDataItem(x, data[:, k], pen=pen(ink, colour, 1.6), antialias=True, **dots)
         p.addItem(item)
         entries.append((colour, f"unit {u}"))
-    if style.is_gate(quantity):
+    if look.is_gate(quantity):
         lo, hi = 0.0, 1.0
     else:
         m = float(np.nanmax(np.abs(data))) if data.size else 1.0
@@ -206,11 +206,11 @@ def traces(data: np.ndarray, quantity: str, units, tokens, start: int, end: int,
         zero = pg.InfiniteLine(0, angle=0, pen=pen(ink, "#999999", 0.8))
         p.addItem(zero)
     p.setXRange(start, end, padding=0)
-    p.setYRange(lo, hi, padding=0.02 if style.is_gate(quantity) else 0)
+    p.setYRange(lo, hi, padding=0.02 if look.is_gate(quantity) else 0)
     ticks, step = token_ticks(tokens, start, end, plot_px)
     style_axis(p.getAxis("bottom"), ink, x_axis_label(start, end, step), mono=True)
     p.getAxis("bottom").setTicks([ticks])
-    style_axis(p.getAxis("left"), ink, style.LABELS[quantity])
+    style_axis(p.getAxis("left"), ink, look.LABELS[quantity])
     return p, Legend(entries, ink)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from lstm_viz.app import style
+from lstm_viz import look
 from lstm_viz.core.saturation import gate_saturation
 
 from . import parts
@@ -43,7 +43,7 @@ def _panel(sat, chosen: tuple[int, ...], ink: float) -> pg.PlotItem:
     p.getAxis("bottom").setTicks(ticks)
     p.getAxis("left").setTicks(ticks)
     where = f"layer {sat.layer}{', backward' if sat.reverse else ''}"
-    p.setTitle(f"{style.LABELS.get(sat.quantity, sat.quantity)}, {where}", size=f"{parts.LABEL_PX}px",
+    p.setTitle(f"{look.LABELS.get(sat.quantity, sat.quantity)}, {where}", size=f"{parts.LABEL_PX}px",
                color=parts.INK, bold=True)
     size = (PANEL + parts.LEFT_AXIS + 12, PANEL + 84)  # the square plot, its axes and its title
     p.setMinimumSize(*size)

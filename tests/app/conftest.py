@@ -20,11 +20,12 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="lstm_viz-test-config-")
 ALPHABET = "abcdefghij \n'\"()."
 
 
-def make_checkpoint(path, hidden=4, layers=2, bidirectional=False, seed=0, unk=True):
+def make_checkpoint(path, hidden=4, layers=2, bidirectional=False, seed=0, unk=True, cell="lstm"):
+    """A tiny model of ``cell`` (lstm, gru, rnn, peephole, cifg) with its vocab, saved as our checkpoint."""
     torch.manual_seed(seed)
     vocab = Vocab.from_text(ALPHABET) if unk else Vocab(tuple(sorted(set(ALPHABET))), unk=None)
     cfg = ModelConfig(input_size=3, hidden_size=hidden, num_layers=layers, bidirectional=bidirectional,
-                      vocab_size=len(vocab))
+                      vocab_size=len(vocab), cell=cell)
     model = LSTMLanguageModel(cfg).eval()
     save_checkpoint(path, model, vocab, {"corpus": "test"})
     return path

@@ -115,3 +115,26 @@ def test_closing_during_an_analysis_exits_cleanly(qtbot, window, checkpoint):
     assert window.session.runner.busy("analysis")
     window.close()
     assert window.session.runner.pool.activeThreadCount() == 0
+
+
+def test_a_gru_exports_its_dashboard_and_heatmaps_from_the_window(qtbot, window, tmp_path, monkeypatch):
+    open_text(qtbot, window, make_checkpoint(tmp_path / "gru.pt", cell="gru"))
+    offered = []
+
+    def pick(view):
+        def get_item(parent, title, label, items, *a, **k):
+            offered.append(list(items))
+            return view, True
+        return get_item
+    for view in ("dashboard", "reset"):
+        out = tmp_path / f"{view}.png"
+        _save_as(monkeypatch, out, "PNG")
+        monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", pick(view))
+        window.act_export_fig.trigger()
+        assert out.exists() and "wrote" in window.status_label.text(), window.status_label.text()
+        img = QtGui.QImage(str(out)).convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+        a = a[:, :img.width() * 3].reshape(img.height(), img.width(), 3)
+        assert (a < 250).any(axis=2).mean() > 0.05, f"{view}: nearly blank"
+    assert offered[0] == ["dashboard", "reset", "update", "new", "hidden", "traces", "text"]
+    assert window.errors == []

@@ -7,8 +7,9 @@ import torch
 
 from lstm_viz.app import dialogs
 from lstm_viz.core.loading import load_model
+from lstm_viz.core.vocab import Vocab
 
-from .conftest import bare_one_hot_lstm, embedded_without_vocab, make_checkpoint, open_text, vocab_file
+from .conftest import ALPHABET, bare_one_hot_lstm, embedded_without_vocab, make_checkpoint, open_text, vocab_file
 
 
 def _snapshot(win):
@@ -159,19 +160,6 @@ def test_text_changed_during_a_declined_open_is_analysed_with_the_old_model(qtbo
     assert window.state.model is old_model and "".join(window.state.trace.tokens) == "hij abc"
 
 
-def test_a_gru_file_is_refused_in_one_line_and_changes_nothing(qtbot, window, checkpoint, tmp_path):
-    open_text(qtbot, window, checkpoint)
-    before = _snapshot(window)
-    gru = tmp_path / "gru.pt"
-    torch.save(torch.nn.GRU(4, 3).state_dict(), gru)
-    with qtbot.waitSignal(window.session.failed, timeout=20000) as failed:
-        window.open_checkpoint(gru)
-    _wait_idle(qtbot, window)
-    assert "GRU" in failed.args[1] and "\n" not in failed.args[1]
-    _assert_unchanged(window, before)
-    window.errors.clear()
-
-
 def test_a_model_that_reads_right_to_left_says_so(qtbot, window, tmp_path):
     from lstm_viz.core.checkpoint import save_checkpoint
     from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
@@ -187,3 +175,27 @@ def test_a_model_that_reads_right_to_left_says_so(qtbot, window, tmp_path):
     assert tr.tokens == tuple("abc (de)")  # the views keep the text's own order ...
     assert "reads right to left" in window.windowTitle()  # ... and say how the model read it
     assert "reads right to left" in window.text_tabs.tabText(0)
+
+
+def test_a_bare_gru_and_a_bare_rnn_file_open_and_draw(qtbot, window, checkpoint, tmp_path, monkeypatch):
+    """Once refused in one line; now each opens (asking for the vocab, like a bare LSTM) and draws its own
+    quantities: the GRU r, z, n, h; the RNN h alone."""
+    open_text(qtbot, window, checkpoint, "abc (de)")
+    tokens = Vocab.from_text(ALPHABET).tokens
+    vocab = vocab_file(tmp_path / "vocab.json", tokens)
+    monkeypatch.setattr(dialogs, "ask_vocab", lambda parent, p, n, d: str(vocab))
+    for name, module, quantities in (("gru", torch.nn.GRU, ("reset_gate", "update_gate", "new_gate", "hidden")),
+                                     ("rnn", torch.nn.RNN, ("hidden",))):
+        torch.manual_seed(3)
+        path = tmp_path / f"bare_{name}.pt"
+        torch.save(module(len(tokens), 3).state_dict(), path)
+        with qtbot.waitSignal(window.session.analysed, timeout=20000):
+            window.open_checkpoint(path)
+        tr = window.state.trace
+        assert window.state.model.source == str(path) and tr.cell.name == name
+        assert tuple(window.stack.heatmaps) == quantities
+        shown = [q for q, h in window.stack.heatmaps.items() if h.isVisible()]
+        assert shown
+        for q in shown:
+            np.testing.assert_array_equal(window.stack.heatmaps[q].image.image, tr.get(q, 0).T)
+        assert window.errors == []

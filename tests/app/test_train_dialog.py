@@ -69,3 +69,18 @@ def test_quitting_the_app_asks_before_stopping_a_run(qtbot, window, tmp_path, mo
     assert window.close()
     assert not d.running or d.job.cancelled
     qtbot.waitUntil(lambda: not d.runner.busy(), timeout=30000)
+
+
+def test_the_cell_choice_reaches_the_trainer_and_the_window(qtbot, window, tmp_path):
+    window.show_train_dialog()
+    d = window.train_dialog
+    assert d.config().cell == "lstm"  # the default
+    d.set_cell("rnn", "relu")
+    assert (d.config().cell, d.config().nonlinearity) == ("rnn", "relu")
+    d.set_cell("gru")
+    _small(d, 2)
+    with qtbot.waitSignal(window.session.analysed, timeout=60000):
+        d.start(str(tmp_path / "gru.pt"))
+    assert window.state.model.config.cell == "gru" and window.state.trace.cell.name == "gru"
+    assert tuple(window.stack.heatmaps) == ("reset_gate", "update_gate", "new_gate", "hidden")
+    assert d.cell_box in d.fields  # locked while a run goes, like every setting

@@ -65,8 +65,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.axis.setWidth(LEFT_AXIS_WIDTH)
         self.axis.setPen(FOREGROUND)
         self.axis.setTextPen(FOREGROUND)
-        # short enough to fit beside a low panel: "forget f", "cell c", ...
-        self.axis.setLabel(f"{style.LABELS[quantity].split()[0]} {style.SYMBOL[quantity]}", color=FOREGROUND)
+        # short enough to fit beside a low panel: "forget f", "reset r", "cell c", ...
+        self.axis.setLabel(style.short_label(quantity), color=FOREGROUND)
         self.vb = self.plot.getViewBox()
         self.vb.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")

@@ -1,5 +1,6 @@
-"""The hovered cell in words: timestep, token, unit, and every gate's value there; the loss and the top-5
-next-token guesses when the model has a decoder."""
+"""The hovered cell in words: timestep, token, unit, and the value there of every quantity of the model's cell
+type (an LSTM's i, f, g, o, c, h; a GRU's r, z, n, h), each with its symbol; the loss and the top-5 next-token
+guesses when the model has a decoder."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,11 +22,15 @@ def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | 
     if unit is not None:
         out.append(f"<b>unit {unit}</b>, layer {layer}{', backward' if reverse else ''}")
         rows = []
-        for q in style.QUANTITIES:
-            a = trace.get(q, layer, reverse)
+        for q in trace.quantities:
+            a = trace.window(q, layer, reverse, t, t + 1)  # (1, units): one step, not the whole array
             if unit < a.shape[1]:
-                rows.append(f"<tr><td>{style.LABELS[q]}</td><td align='right'><b>{a[t, unit]:+.4f}</b></td></tr>")
+                rows.append(f"<tr><td>{style.LABELS[q]}</td><td align='right'><b>{a[0, unit]:+.4f}</b></td></tr>")
         out.append("<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>")
+        if not trace.cell.has_cell_state:
+            who = trace.cell.a_title[:1].upper() + trace.cell.a_title[1:]
+            out.append(f"<i>{_esc(who)} has no separate cell state: h<sub>t</sub> is all it "
+                       "carries to the next step</i>")
     if trace.loss is not None:
         loss = float(trace.loss[t])
         out.append("loss: — (first token)" if np.isnan(loss)

@@ -1,4 +1,5 @@
-"""Line plots of the selected units: the cell state c_t, and the hidden state h_t (dashed) on demand."""
+"""Line plots of the selected units: the cell state c_t, and the hidden state h_t (dashed) on demand; for a cell
+without a cell state (GRU, plain RNN) the hidden state h_t, which is then its only state."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,10 @@ class TracesView:
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
 
-    def set_curves(self, cell: np.ndarray | None, hidden: np.ndarray | None, units: tuple[int, ...]) -> None:
-        """cell (T, units) and, when shown, hidden (T, units'); one line per selected unit."""
+    def set_curves(self, cell: np.ndarray | None, hidden: np.ndarray | None, units: tuple[int, ...],
+                   symbol: str = "c") -> None:
+        """cell (T, units) and, when shown, hidden (T, units'); one line per selected unit. ``symbol``: what
+        ``cell`` holds, "c" (cell state) or "h" (the hidden state of a cell without a cell state)."""
         for c in self.curves:
             self.plot.removeItem(c)
         self.curves = []
@@ -46,7 +49,7 @@ class TracesView:
         x = np.arange(cell.shape[0]) + 0.5
         for k, u in enumerate(units):
             colour = style.unit_colour(k)
-            curve = pg.PlotDataItem(x, cell[:, u], pen=pg.mkPen(colour, width=1.6), name=f"c, unit {u}")
+            curve = pg.PlotDataItem(x, cell[:, u], pen=pg.mkPen(colour, width=1.6), name=f"{symbol}, unit {u}")
             self._add(curve)
             self.curves.append(curve)
             self.lines.append((int(u), cell[:, u]))
@@ -59,7 +62,8 @@ class TracesView:
         self.plot.enableAutoRange(axis="y")
         self.plot.setAutoVisible(y=True)  # fit the y range to the visible stretch of time
         # short: the label runs along the left edge of a low panel
-        self.plot.setLabel("left", "c, h dashed" if hidden is not None else "cell c", color=FOREGROUND)
+        label = "c, h dashed" if hidden is not None else ("cell c" if symbol == "c" else "hidden h")
+        self.plot.setLabel("left", label, color=FOREGROUND)
 
     def unit_near(self, t: int, y: float) -> int | None:
         """The unit whose curve passes nearest the value ``y`` at timestep ``t`` (None without curves)."""
