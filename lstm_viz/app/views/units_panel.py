@@ -1,0 +1,169 @@
+"""The units panel: for the loaded model and text, the units that follow each built-in feature of the text
+(inside quotes, bracket depth, ...) and any regex the user types, as "cell 108 — bracket depth, r = −0.84".
+
+The feature table is computed in the background (lstm_viz.core.search.iter_feature_table on the Runner) each
+time a new trace arrives; a newer trace supersedes the running job. Clicking a row selects that unit, its layer
+and direction, everywhere.
+"""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from lstm_viz.core.features import FEATURES
+
+from .choose import select_units, signed, unit_name
+
+QUANTITY = "cell"  # the panel searches the cell state: the quantity that carries long-range features
+TOP_K = 3
+REGEX_K = 10
+ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+def feature_table(trace, text: str):
+    """Worker job: yield progress, return {feature: [UnitScore]} over every layer and direction."""
+    from lstm_viz.core.search import iter_feature_table
+
+    return (yield from iter_feature_table(trace, text, QUANTITY, k=TOP_K))
+
+
+def regex_units(trace, text: str, pattern: str):
+    """Worker job: the units that follow the tokens matching ``pattern``."""
+    from lstm_viz.core.features import regex_feature
+    from lstm_viz.core.search import search_feature
+
+    y = regex_feature(text, pattern, trace.tokens)  # (T,)
+    return search_feature(trace, y, QUANTITY, k=REGEX_K, with_auc=False)
+
+
+class UnitsPanel(QtWidgets.QWidget):
+    """Subscribes to the AppState; writes only the selection (layer, direction, unit)."""
+
+    def __init__(self, state, runner, parent=None):
+        super().__init__(parent)
+        self.state, self.runner = state, runner
+        self.table: dict[str, list] = {}
+        self.headline = QtWidgets.QLabel()
+        self.headline.setWordWrap(True)
+        font = self.headline.font()
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.status = QtWidgets.QLabel()
+        self.status.setWordWrap(True)
+        self.list = QtWidgets.QListWidget()
+        self.list.setToolTip("The cell-state units that follow each feature of the text (Pearson r over every "
+                             "timestep). Click one to select it.")
+        self.regex = QtWidgets.QLineEdit()
+        self.regex.setPlaceholderText("regex, e.g. \\(.*?\\)  then Enter")
+        self.regex.setClearButtonEnabled(True)
+        self.regex.setToolTip("Units whose cell state follows the tokens inside the matches of this regex")
+        self.regex_list = QtWidgets.QListWidget()
+        self.regex_list.setMaximumHeight(140)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.headline)
+        lay.addWidget(self.list, 3)
+        lay.addWidget(QtWidgets.QLabel("Units following a regex:"))
+        lay.addWidget(self.regex)
+        lay.addWidget(self.regex_list, 1)
+        lay.addWidget(self.status)
+        for lst in (self.list, self.regex_list):
+            lst.itemClicked.connect(self._choose)
+            lst.itemActivated.connect(self._choose)
+        self.regex.returnPressed.connect(self.search_regex)
+        state.trace_changed.connect(self._trace_changed)
+        self._trace_changed(state.trace)
+
+    # -- state -> panel -------------------------------------------------------------------------------------
+    def _trace_changed(self, trace) -> None:
+        self.table = {}
+        self.list.clear()
+        self.regex_list.clear()
+        self.headline.setText("")
+        if trace is None or not self.state.text:
+            self.runner.cancel("units_table")
+            self.status.setText("analyse a text to find what its units follow")
+            return
+        self.status.setText("finding the units that follow the text's features…")
+        self.runner.start("units_table", feature_table, (trace, self.state.text),
+                          progress=lambda v: self._progress(trace, v),
+                          returned=lambda table: self._table_ready(trace, table),
+                          errored=lambda msg: self._failed(trace, msg))
+        if self.regex.text().strip():
+            self.search_regex()
+
+    def _progress(self, trace, value) -> None:
+        if trace is self.state.trace and isinstance(value, float):
+            self.status.setText(f"finding the units that follow the text's features… {value:.0%}")
+
+    def _failed(self, trace, msg: str) -> None:
+        if trace is self.state.trace:
+            self.status.setText(f"⚠ {msg}")
+
+    def _table_ready(self, trace, table: dict) -> None:
+        if trace is not self.state.trace:
+            return  # a newer analysis is on screen
+        self.table = table
+        self.list.clear()
+        best = None
+        for name, scores in table.items():
+            info = FEATURES[name]
+            head = QtWidgets.QListWidgetItem(info.label if scores else f"{info.label}: the same at every token")
+            head.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
+            font = head.font()
+            font.setItalic(True)
+            head.setFont(font)
+            self.list.addItem(head)
+            for s in scores:
+                self.list.addItem(self._row(trace, s, info.label))
+                if best is None or abs(s.r) > abs(best[0].r):
+                    best = (s, info.label)
+        if best is None:
+            self.headline.setText("no unit follows a feature of this text")
+        else:
+            s, label = best
+            self.headline.setText(f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)}: {label}, "
+                                  f"r = {signed(s.r)}")
+        self.status.setText(f"top {TOP_K} units per feature, by |r| of the cell state with the feature")
+        if best is not None and not self.state.units_chosen:
+            # The user has not picked a unit yet: show the best one (selected, its text coloured). This is the
+            # panel's suggestion, not the user's choice, so a reopened file still starts on its own pick.
+            select_units(self.state, best[0].layer, best[0].reverse, [best[0].unit])
+            self.state.units_chosen = False
+
+    def _row(self, trace, s, label: str) -> QtWidgets.QListWidgetItem:
+        text = f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)} — {label}, r = {signed(s.r)}"
+        if s.auc is not None:
+            text += f", AUC = {s.auc:.2f}"
+        item = QtWidgets.QListWidgetItem(text)
+        item.setData(ROLE, s)
+        return item
+
+    def rows(self, regex: bool = False) -> list[QtWidgets.QListWidgetItem]:
+        """The selectable rows, in order."""
+        lst = self.regex_list if regex else self.list
+        return [lst.item(k) for k in range(lst.count()) if lst.item(k).data(ROLE) is not None]
+
+    # -- gestures -> state ----------------------------------------------------------------------------------
+    def search_regex(self) -> None:
+        pattern = self.regex.text()
+        trace = self.state.trace
+        self.regex_list.clear()
+        if not pattern.strip() or trace is None:
+            return
+        self.status.setText(f"searching units for /{pattern}/…")
+        self.runner.start("units_regex", regex_units, (trace, self.state.text, pattern),
+                          returned=lambda scores: self._regex_ready(trace, pattern, scores),
+                          errored=lambda msg: self._failed(trace, msg))
+
+    def _regex_ready(self, trace, pattern: str, scores) -> None:
+        if trace is not self.state.trace or pattern != self.regex.text():
+            return
+        self.regex_list.clear()
+        for s in scores:
+            self.regex_list.addItem(self._row(trace, s, f"/{pattern}/"))
+        self.status.setText(f"{len(scores)} units by |r| with the tokens inside /{pattern}/")
+
+    def _choose(self, item: QtWidgets.QListWidgetItem) -> None:
+        s = item.data(ROLE)
+        if s is not None:
+            select_units(self.state, s.layer, s.reverse, [s.unit])
