@@ -96,14 +96,14 @@ class DiagramView(QtWidgets.QWidget):
     def _show(self, key, step) -> None:
         if key is not None and key != self.key():
             return  # the selection moved on meanwhile; its own job follows
-        from lstm_viz.figures.cell_diagram import CellDiagram
-
         self._key, self.step = key, step
         if self.item is not None:
             self.scene.removeItem(self.item)
             self.item = None
         if step is None:
             return
+        from lstm_viz.figures.cell_diagram import CellDiagram  # here: the first window shows before torch
+
         self.item = CellDiagram(step)
         self.scene.addItem(self.item)
         self.scene.setSceneRect(self.scene.itemsBoundingRect())
