@@ -23,7 +23,11 @@ def _dock(window, title: str, name: str, widget) -> QtWidgets.QDockWidget:
     dock = QtWidgets.QDockWidget(title, window)
     dock.setObjectName(name)  # saved and restored with the window's layout
     widget.setMinimumWidth(240)
-    dock.setWidget(widget)
+    scroll = QtWidgets.QScrollArea()  # a short window may squeeze the panel: it scrolls instead
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setWidget(widget)
+    dock.setWidget(scroll)
     dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
                      | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -71,6 +75,9 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
     for name in ("span", "saturation", "diagram"):
         window.tabifyDockWidget(first, docks[name])
     first.raise_()
+    # A dock behind another tab stays "visible" to Qt (moved off screen): its tab being current is what counts.
+    for name, view in (("saturation", window.saturation_view), ("diagram", window.diagram_view)):
+        docks[name].visibilityChanged.connect(view.set_shown)
     window.resizeDocks([window.inspector_dock], [PANEL_WIDTH], QtCore.Qt.Orientation.Horizontal)
     window.span_dock = docks["span"]
     window.panel_docks = docks

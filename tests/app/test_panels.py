@@ -31,14 +31,18 @@ def test_units_panel_fills_and_a_click_selects_the_unit(qtbot, window, checkpoin
     assert tr.num_layers == 2 and item.text().startswith(f"layer {score.layer} cell {score.unit}")
 
 
-def test_units_panel_selects_its_best_unit_when_the_user_chose_none(qtbot, window, checkpoint):
-    open_text(qtbot, window, checkpoint, TEXT, pick=True)
+def test_units_panel_names_the_best_unit_and_leaves_the_window_s_pick(qtbot, window, checkpoint):
+    from lstm_viz.core.structure import cell_unit_to_show
+
+    tr = open_text(qtbot, window, checkpoint, TEXT, pick=True)
     panel = window.units_panel
     qtbot.waitUntil(lambda: len(panel.rows()) > 0, timeout=10000)
     best = max((s for v in panel.table.values() for s in v), key=lambda s: abs(s.r))
-    assert (window.state.layer, window.state.units[0]) == (best.layer, best.unit)
-    assert f"cell {best.unit}:" in panel.headline.text()
-    assert not window.state.units_chosen  # a suggestion, not the user's choice
+    assert panel.best == best
+    assert f"cell {best.unit}</a>:" in panel.headline.text()
+    assert window.state.units == (cell_unit_to_show(tr.get("cell", 0)),)  # the panel did not move it
+    panel.headline.linkActivated.emit("best")
+    assert (window.state.layer, window.state.units) == (best.layer, (best.unit,))
 
 
 def test_units_panel_regex(qtbot, window, checkpoint):

@@ -3,7 +3,8 @@
 The numbers are lstm_viz.core.diagram.cell_step (recomputed from the weights and checked against the trace),
 computed on the Runner; the picture is lstm_viz.figures.cell_diagram.CellDiagram, the same item the exported
 figure draws, scaled to fit the view. It follows the selected timestep (Alt+←/→), unit, layer and direction;
-while the view is hidden nothing is computed.
+while the view is hidden (its dock closed or
+behind another tab) nothing is computed.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class DiagramView(QtWidgets.QWidget):
         self.step = None  # the CellStep drawn
         self.item = None
         self._key = None  # what the picture (or the message) is for
+        self.shown = False  # on screen (set by its dock); nothing is computed while hidden
         self.title = QtWidgets.QLabel()
         font = self.title.font()
         font.setBold(True)
@@ -65,8 +67,9 @@ class DiagramView(QtWidgets.QWidget):
         self._key = None  # a new trace may reuse the id of the old one
         self.refresh()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
+    def set_shown(self, on: bool) -> None:
+        """Whether the view is on screen (its dock's tab is current): numbers are computed only then."""
+        self.shown = on
         self.refresh()
 
     def key(self):
@@ -81,7 +84,7 @@ class DiagramView(QtWidgets.QWidget):
             self._show(None, None)
             self.title.setText("no unit selected" if self.state.trace is not None else "analyse a text first")
             return
-        if key == self._key or not self.isVisible():
+        if key == self._key or not self.shown:
             return
         _, t, unit, layer, reverse = key
         self.runner.start("diagram", cell_numbers, (self.state.model, self.state.trace, t, unit, layer, reverse),

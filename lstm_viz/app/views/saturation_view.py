@@ -1,7 +1,7 @@
 """Gate saturation (Karpathy et al. 2015) in the app: one scatter per gate, layer and direction; x = the fraction
 of timesteps a unit's gate is below 0.1, y = above 0.9; one dot per unit.
 
-The fractions come from lstm_viz.core.saturation on the Runner (only while the view is shown). Clicking a dot
+The fractions come from lstm_viz.core.saturation on the Runner (only while the view is on screen). Clicking a dot
 selects its unit (and layer, direction); the selected units of the layer shown are drawn larger, in their
 selection colours.
 """
@@ -33,6 +33,7 @@ class SaturationView(QtWidgets.QWidget):
         self.dots: dict[tuple, pg.ScatterPlotItem] = {}
         self.marks: dict[tuple, pg.ScatterPlotItem] = {}
         self._for = None  # the trace the plots show
+        self.shown = False  # on screen (set by its dock); nothing is counted while hidden
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
         self.status = QtWidgets.QLabel()
@@ -48,8 +49,9 @@ class SaturationView(QtWidgets.QWidget):
     def sizeHint(self) -> QtCore.QSize:
         return QtCore.QSize(380, 400)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
+    def set_shown(self, on: bool) -> None:
+        """Whether the view is on screen (its dock's tab is current): work is done only then."""
+        self.shown = on
         self.refresh()
 
     def refresh(self) -> None:
@@ -59,7 +61,7 @@ class SaturationView(QtWidgets.QWidget):
             self._draw(None, [])
             self.status.setText("analyse a text first")
             return
-        if trace is self._for or not self.isVisible():
+        if trace is self._for or not self.shown:
             return
         self.status.setText("counting saturated timesteps…")
         self.runner.start("saturation", saturation, (trace,), returned=lambda r: self._draw(trace, r),
@@ -69,6 +71,20 @@ class SaturationView(QtWidgets.QWidget):
         if trace is not self.state.trace:
             return
         self._for, self.result = trace, result
+        layout = [(s.quantity, s.layer, s.reverse) for s in result]
+        if layout == list(self.plots):
+            # The same gates, layers and directions: new dots in the plots already built (building the plots
+            # costs far more than the counting).
+            for s in result:
+                self.dots[(s.quantity, s.layer, s.reverse)].setData(s.left, s.right, data=np.arange(len(s.left)))
+        else:
+            self._build(result)
+        n = len(trace) if trace is not None else 0
+        self.status.setText(f"one dot per unit, over {n:,} timesteps; the dashed line: saturated all the time. "
+                            "Top left of the forget gate: units that remember for long." if result else "")
+        self._mark()
+
+    def _build(self, result) -> None:
         self.graphics.clear()
         self.plots, self.dots, self.marks = {}, {}, {}
         gates = list(dict.fromkeys(s.quantity for s in result))
@@ -91,16 +107,12 @@ class SaturationView(QtWidgets.QWidget):
             dots = pg.ScatterPlotItem(s.left, s.right, data=units, size=7, pen=None, brush=pg.mkBrush(*DOT),
                                       hoverable=True, tip=lambda x, y, data: f"unit {data}: {x:.2f} < low, "
                                       f"{y:.2f} > high")
-            dots.sigClicked.connect(lambda item, points, ev, s=s: self._clicked(s, points))
+            dots.sigClicked.connect(lambda item, points, ev, key=key: self._clicked(key, points))
             marks = pg.ScatterPlotItem(size=13, pen=pg.mkPen("w", width=1.5))
             marks.setZValue(5)
             p.addItem(dots)
             p.addItem(marks)
             self.plots[key], self.dots[key], self.marks[key] = p, dots, marks
-        n = len(trace) if trace is not None else 0
-        self.status.setText(f"one dot per unit, over {n:,} timesteps; the dashed line: saturated all the time. "
-                            "Top left of the forget gate: units that remember for long." if result else "")
-        self._mark()
 
     def _mark(self) -> None:
         st = self.state
@@ -110,9 +122,10 @@ class SaturationView(QtWidgets.QWidget):
             marks.setData([sat.left[u] for u in units], [sat.right[u] for u in units],
                           brush=[pg.mkBrush(style.unit_colour(k)) for k in range(len(units))])
 
-    def _clicked(self, sat, points) -> None:
+    def _clicked(self, key, points) -> None:
         if len(points):
-            select_units(self.state, sat.layer, sat.reverse, [int(points[0].data())])
+            _, layer, reverse = key
+            select_units(self.state, layer, reverse, [int(points[0].data())])
 
     def dot_position(self, quantity: str, layer: int, reverse: bool, unit: int) -> QtCore.QPoint:
         """Where unit's dot is, in the graphics view's viewport (tests click there)."""

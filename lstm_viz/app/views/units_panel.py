@@ -7,7 +7,7 @@ and direction, everywhere.
 """
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.core.features import FEATURES
 
@@ -42,11 +42,15 @@ class UnitsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.state, self.runner = state, runner
         self.table: dict[str, list] = {}
+        self.best = None  # the UnitScore with the largest |r| in the table
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         font = self.headline.font()
         font.setBold(True)
         self.headline.setFont(font)
+        self.headline.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.headline.setToolTip("The unit that follows a feature of this text best: click to select it")
+        self.headline.linkActivated.connect(lambda _: self.select_best())
         self.status = QtWidgets.QLabel()
         self.status.setWordWrap(True)
         self.list = QtWidgets.QListWidget()
@@ -71,11 +75,13 @@ class UnitsPanel(QtWidgets.QWidget):
             lst.itemActivated.connect(self._choose)
         self.regex.returnPressed.connect(self.search_regex)
         state.trace_changed.connect(self._trace_changed)
+        state.selection_changed.connect(lambda _: self._headline())
+        state.view_changed.connect(self._headline)
         self._trace_changed(state.trace)
 
     # -- state -> panel -------------------------------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
-        self.table = {}
+        self.table, self.best = {}, None
         self.list.clear()
         self.regex_list.clear()
         self.headline.setText("")
@@ -105,6 +111,7 @@ class UnitsPanel(QtWidgets.QWidget):
         self.table = table
         self.list.clear()
         best = None
+        self.best = None
         for name, scores in table.items():
             info = FEATURES[name]
             head = QtWidgets.QListWidgetItem(info.label if scores else f"{info.label}: the same at every token")
@@ -117,18 +124,43 @@ class UnitsPanel(QtWidgets.QWidget):
                 self.list.addItem(self._row(trace, s, info.label))
                 if best is None or abs(s.r) > abs(best[0].r):
                     best = (s, info.label)
-        if best is None:
-            self.headline.setText("no unit follows a feature of this text")
-        else:
-            s, label = best
-            self.headline.setText(f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)}: {label}, "
-                                  f"r = {signed(s.r)}")
+        self.best = best[0] if best is not None else None
+        self._headline()
         self.status.setText(f"top {TOP_K} units per feature, by |r| of the cell state with the feature")
-        if best is not None and not self.state.units_chosen:
-            # The user has not picked a unit yet: show the best one (selected, its text coloured). This is the
-            # panel's suggestion, not the user's choice, so a reopened file still starts on its own pick.
-            select_units(self.state, best[0].layer, best[0].reverse, [best[0].unit])
-            self.state.units_chosen = False
+
+    def _headline(self) -> None:
+        """The best unit of the text (a link: click selects it), and what the selected unit follows when the
+        table lists it. The panel never changes the selection by itself: a new model opens on the unit the
+        window picks, and a result arriving later must not pull the selection away from under the user."""
+        trace, st = self.state.trace, self.state
+        if not self.table:
+            self.headline.setText("")
+            return
+        if self.best is None:
+            self.headline.setText("no unit follows a feature of this text")
+            return
+        b = self.best
+        lines = [f"<a href='best'>{unit_name(trace, b.quantity, b.layer, b.reverse, b.unit)}</a>: "
+                 f"{self._label_of(b)}, r = {signed(b.r)}"]
+        if st.units and (st.layer, st.reverse, st.units[0]) != (b.layer, b.reverse, b.unit):
+            mine = [s for v in self.table.values() for s in v
+                    if (s.layer, s.reverse, s.unit) == (st.layer, st.reverse, st.units[0])]
+            if mine:
+                s = max(mine, key=lambda s: abs(s.r))
+                lines.append(f"<span style='font-weight:normal'>selected: "
+                             f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)}: {self._label_of(s)}, "
+                             f"r = {signed(s.r)}</span>")
+        self.headline.setText("<br>".join(lines))
+
+    def _label_of(self, score) -> str:
+        for name, scores in self.table.items():
+            if score in scores:
+                return FEATURES[name].label
+        return ""
+
+    def select_best(self) -> None:
+        if self.best is not None:
+            select_units(self.state, self.best.layer, self.best.reverse, [self.best.unit])
 
     def _row(self, trace, s, label: str) -> QtWidgets.QListWidgetItem:
         text = f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)} — {label}, r = {signed(s.r)}"
