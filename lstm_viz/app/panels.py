@@ -16,6 +16,8 @@ from .views.span_search import SpanSearch
 from .views.units_panel import UnitsPanel
 
 
+MENU_TEXT = {"units": "Units per feature", "span": "Search by example", "saturation": "Gate saturation",
+             "diagram": "Cell diagram"}
 PANEL_WIDTH = 400  # pixels: the plots keep most of the window
 
 
@@ -65,9 +67,9 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
     window.span_search.jump.connect(lambda a, b: show_time_range(window, a, b))
 
     docks = {"units": _dock(window, "Units", "units_panel", window.units_panel),
-             "span": _dock(window, "Search by example", "span_search", window.span_search),
-             "saturation": _dock(window, "Gate saturation", "saturation_view", window.saturation_view),
-             "diagram": _dock(window, "Cell diagram", "cell_diagram", window.diagram_view)}
+             "span": _dock(window, "By example", "span_search", window.span_search),
+             "saturation": _dock(window, "Saturation", "saturation_view", window.saturation_view),
+             "diagram": _dock(window, "Cell", "cell_diagram", window.diagram_view)}
     right = QtCore.Qt.DockWidgetArea.RightDockWidgetArea
     first = docks["units"]
     window.addDockWidget(right, first)
@@ -85,6 +87,8 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
     menu = _view_menu(window)
     if menu is not None:
         menu.addSeparator()
-        for dock in docks.values():
-            menu.addAction(dock.toggleViewAction())
+        for name, dock in docks.items():
+            action = dock.toggleViewAction()
+            action.setText(MENU_TEXT[name])  # the tabs are short; the menu says what each is
+            menu.addAction(action)
     return docks

@@ -196,3 +196,20 @@ def test_cell_diagram_shows_the_trace_and_follows_alt_right(qtbot, window, check
     qtbot.waitUntil(lambda: view.step.t == 6, timeout=10000)
     check(view.step, 6)
     assert "t = 6" in view.title.text()
+
+
+def test_saturation_of_a_trace_without_gates_clears_the_old_plots(qtbot, window, tmp_path, monkeypatch):
+    open_text(qtbot, window, saturating_checkpoint(tmp_path / "sat.pt"), TEXT)
+    window.panel_docks["saturation"].raise_()
+    view = window.saturation_view
+    qtbot.waitUntil(lambda: bool(view.plots), timeout=10000)
+    from lstm_viz.core.errors import InputError
+    from lstm_viz.app.views import saturation_view
+
+    def no_gates(trace):
+        raise InputError("this trace has no gates")
+
+    monkeypatch.setattr(saturation_view, "saturation", no_gates)
+    window.session.analyse()  # a new trace of the same text
+    qtbot.waitUntil(lambda: view.status.text() == "⚠ this trace has no gates", timeout=10000)
+    assert not view.plots and not view.result

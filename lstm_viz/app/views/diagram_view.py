@@ -51,7 +51,8 @@ class DiagramView(QtWidgets.QWidget):
         self.view = _FitView(self.scene)
         self.view.setBackgroundBrush(QtGui.QColor("white"))
         self.view.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        self.status = QtWidgets.QLabel("Alt+←/→ steps through time; click a heatmap row for another unit")
+        self.status = QtWidgets.QLabel("Alt+←/→ steps through time; click a heatmap row for another unit; "
+                                      "double-click this panel's title to float it larger")
         self.status.setWordWrap(True)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)

@@ -65,7 +65,13 @@ class SaturationView(QtWidgets.QWidget):
             return
         self.status.setText("counting saturated timesteps…")
         self.runner.start("saturation", saturation, (trace,), returned=lambda r: self._draw(trace, r),
-                          errored=lambda msg: self.status.setText(f"⚠ {msg}"))
+                          errored=lambda msg: self._failed(trace, msg))
+
+    def _failed(self, trace, msg: str) -> None:
+        """No plots of an older trace stay beside the reason this one has none."""
+        if trace is self.state.trace:
+            self._draw(trace, [])
+            self.status.setText(f"⚠ {msg}")
 
     def _draw(self, trace, result) -> None:
         if trace is not self.state.trace:
@@ -91,17 +97,19 @@ class SaturationView(QtWidgets.QWidget):
         rows = list(dict.fromkeys((s.layer, s.reverse) for s in result))
         for s in result:
             key = (s.quantity, s.layer, s.reverse)
-            p = self.graphics.addPlot(row=rows.index((s.layer, s.reverse)), col=gates.index(s.quantity))
+            # one row per gate, the layers and directions side by side: fits a tall, narrow dock
+            p = self.graphics.addPlot(row=gates.index(s.quantity), col=rows.index((s.layer, s.reverse)))
             where = f"layer {s.layer}{', backward' if s.reverse else ''}"
             p.setTitle(f"{style.LABELS.get(s.quantity, s.quantity)}, {where}", color=FOREGROUND, size="9pt")
             p.setLabel("bottom", f"fraction &lt; {s.low:g}", color=FOREGROUND)
             p.setLabel("left", f"fraction &gt; {s.high:g}", color=FOREGROUND)
+            p.disableAutoRange()
             p.setXRange(0, 1, padding=0.04)
             p.setYRange(0, 1, padding=0.04)
             p.setMouseEnabled(False, False)
+            p.setMinimumSize(120, 110)
             p.hideButtons()
             p.setMenuEnabled(False)
-            p.setAspectLocked(True)
             p.addItem(pg.PlotDataItem([0, 1], [1, 0], pen=pg.mkPen((110, 110, 110), style=QtCore.Qt.PenStyle.DashLine)))
             units = np.arange(len(s.left))
             dots = pg.ScatterPlotItem(s.left, s.right, data=units, size=7, pen=None, brush=pg.mkBrush(*DOT),
