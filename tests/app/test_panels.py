@@ -213,3 +213,33 @@ def test_saturation_of_a_trace_without_gates_clears_the_old_plots(qtbot, window,
     window.session.analyse()  # a new trace of the same text
     qtbot.waitUntil(lambda: view.status.text() == "⚠ this trace has no gates", timeout=10000)
     assert not view.plots and not view.result
+
+
+def test_a_job_reporting_after_its_panel_is_gone_does_nothing(qtbot, window, checkpoint):
+    """The window may close while a panel's job still has progress or a result queued."""
+    import shiboken6
+
+    from lstm_viz.app.state import AppState
+    from lstm_viz.app.views.units_panel import UnitsPanel
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def start(self, kind, fn, args=(), kwargs=None, **callbacks):
+            self.calls.append(callbacks)
+
+        def cancel(self, kind=None):
+            pass
+
+    tr = open_text(qtbot, window, checkpoint, TEXT)
+    state, runner = AppState(), Recorder()
+    state.set_text(window.state.text)
+    panel = UnitsPanel(state, runner)
+    state.set_trace(tr)
+    panel.settle.timeout.emit()  # the table job starts
+    callbacks = runner.calls[-1]
+    shiboken6.delete(panel)
+    callbacks["progress"](0.5)  # raised RuntimeError (a deleted QLabel) before
+    callbacks["returned"]({})
+    callbacks["errored"]("late")

@@ -1,8 +1,20 @@
-"""What every search panel shares: writing a chosen unit (with its layer and direction) to the AppState, and
-naming a unit the way the panels list it ("cell 108", "layer 1 backward cell 7")."""
+"""What every search panel shares: job callbacks that outlive no widget, writing a chosen unit (with its layer
+and direction) to the AppState, and naming a unit the way the panels list it ("cell 108", "layer 1 backward
+cell 7")."""
 from __future__ import annotations
 
+import shiboken6
+
 from .. import style
+
+
+def guarded(owner, fn):
+    """``fn``, made a no-op once ``owner`` (a widget) is deleted: a job's result or progress may still be queued
+    when its panel's window closes."""
+    def call(*args):
+        if shiboken6.isValid(owner):
+            fn(*args)
+    return call
 
 
 def select_units(state, layer: int, reverse: bool, units, add: bool = False) -> None:

@@ -12,6 +12,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lstm_viz.core.vocab import display_token
 
+from .choose import guarded
+
 
 def cell_numbers(model, trace, t: int, unit: int, layer: int, reverse: bool):
     from lstm_viz.core.diagram import cell_step
@@ -89,8 +91,8 @@ class DiagramView(QtWidgets.QWidget):
             return
         _, t, unit, layer, reverse = key
         self.runner.start("diagram", cell_numbers, (self.state.model, self.state.trace, t, unit, layer, reverse),
-                          returned=lambda step: self._show(key, step),
-                          errored=lambda msg: self._failed(key, msg))
+                          returned=guarded(self, lambda step: self._show(key, step)),
+                          errored=guarded(self, lambda msg: self._failed(key, msg)))
 
     def _failed(self, key, msg: str) -> None:
         if key == self.key():

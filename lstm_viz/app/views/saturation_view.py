@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from .. import style
-from .choose import select_units
+from .choose import guarded, select_units
 from .common import BACKGROUND, FOREGROUND
 
 DOT = (120, 170, 230, 150)
@@ -64,8 +64,9 @@ class SaturationView(QtWidgets.QWidget):
         if trace is self._for or not self.shown:
             return
         self.status.setText("counting saturated timesteps…")
-        self.runner.start("saturation", saturation, (trace,), returned=lambda r: self._draw(trace, r),
-                          errored=lambda msg: self._failed(trace, msg))
+        self.runner.start("saturation", saturation, (trace,),
+                          returned=guarded(self, lambda r: self._draw(trace, r)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
 
     def _failed(self, trace, msg: str) -> None:
         """No plots of an older trace stay beside the reason this one has none."""

@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from lstm_viz.core.vocab import display_token
 
 from .. import style
-from .choose import select_units, signed, unit_name
+from .choose import guarded, select_units, signed, unit_name
 
 ROLE = QtCore.Qt.ItemDataRole.UserRole
 TOP_K = 30
@@ -174,8 +174,9 @@ class SpanSearch(QtWidgets.QWidget):
         key = (id(trace), quantity)
         self.runner.start("span_search", rank_span, (trace, start, end, quantity, threshold,
                                                      self.stats.get(key, {})),
-                          returned=lambda result: self._ranked(trace, (start, end, quantity, threshold), result),
-                          errored=lambda msg: self._failed(trace, msg))
+                          returned=guarded(self, lambda result: self._ranked(
+                              trace, (start, end, quantity, threshold), result)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
 
     def _failed(self, trace, msg: str) -> None:
         if trace is self.state.trace:
@@ -217,8 +218,8 @@ class SpanSearch(QtWidgets.QWidget):
             return
         self.status.setText("finding matches…")
         self.runner.start("span_match", find_matches, (trace, chosen, self.span),
-                          returned=lambda found: self._matched(trace, found),
-                          errored=lambda msg: self._failed(trace, msg))
+                          returned=guarded(self, lambda found: self._matched(trace, found)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
 
     def _matched(self, trace, found) -> None:
         if trace is not self.state.trace:

@@ -11,8 +11,9 @@ from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.core.features import FEATURES
 
-from .choose import select_units, signed, unit_name
+from .choose import guarded, select_units, signed, unit_name
 
+SETTLE_MS = 600  # the table waits this long after the last new trace (see UnitsPanel._trace_changed)
 QUANTITY = "cell"  # the panel searches the cell state: the quantity that carries long-range features
 TOP_K = 3
 REGEX_K = 10
@@ -43,6 +44,7 @@ class UnitsPanel(QtWidgets.QWidget):
         self.state, self.runner = state, runner
         self.table: dict[str, list] = {}
         self.best = None  # the UnitScore with the largest |r| in the table
+        self._text = ""
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         font = self.headline.font()
@@ -74,6 +76,10 @@ class UnitsPanel(QtWidgets.QWidget):
             lst.itemClicked.connect(self._choose)
             lst.itemActivated.connect(self._choose)
         self.regex.returnPressed.connect(self.search_regex)
+        self.settle = QtCore.QTimer(self)
+        self.settle.setSingleShot(True)
+        self.settle.setInterval(SETTLE_MS)
+        self.settle.timeout.connect(self._start_table)
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(lambda _: self._headline())
         state.view_changed.connect(self._headline)
@@ -85,17 +91,27 @@ class UnitsPanel(QtWidgets.QWidget):
         self.list.clear()
         self.regex_list.clear()
         self.headline.setText("")
+        self.runner.cancel("units_table")
         if trace is None or not self.state.text:
-            self.runner.cancel("units_table")
+            self.settle.stop()
             self.status.setText("analyse a text to find what its units follow")
             return
+        # Started once the new trace is drawn and no newer one follows (typing brings one per pause): the job
+        # is Python work that shares the interpreter with the GUI thread, so it waits for the first drawing.
         self.status.setText("finding the units that follow the text's features…")
-        self.runner.start("units_table", feature_table, (trace, self.state.text),
-                          progress=lambda v: self._progress(trace, v),
-                          returned=lambda table: self._table_ready(trace, table),
-                          errored=lambda msg: self._failed(trace, msg))
+        self._text = self.state.text  # the text this trace read (the editor may change before the job starts)
+        self.settle.start()
         if self.regex.text().strip():
             self.search_regex()
+
+    def _start_table(self) -> None:
+        trace = self.state.trace
+        if trace is None:
+            return
+        self.runner.start("units_table", feature_table, (trace, self._text),
+                          progress=guarded(self, lambda v: self._progress(trace, v)),
+                          returned=guarded(self, lambda table: self._table_ready(trace, table)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
 
     def _progress(self, trace, value) -> None:
         if trace is self.state.trace and isinstance(value, float):
@@ -184,8 +200,8 @@ class UnitsPanel(QtWidgets.QWidget):
             return
         self.status.setText(f"searching units for /{pattern}/…")
         self.runner.start("units_regex", regex_units, (trace, self.state.text, pattern),
-                          returned=lambda scores: self._regex_ready(trace, pattern, scores),
-                          errored=lambda msg: self._failed(trace, msg))
+                          returned=guarded(self, lambda scores: self._regex_ready(trace, pattern, scores)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
 
     def _regex_ready(self, trace, pattern: str, scores) -> None:
         if trace is not self.state.trace or pattern != self.regex.text():
