@@ -45,6 +45,7 @@ class UnitsPanel(QtWidgets.QWidget):
         self.table: dict[str, list] = {}
         self.best = None  # the UnitScore with the largest |r| in the table
         self._text = ""
+        self._model = None  # the model of the last trace (its first trace is searched at once)
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         font = self.headline.font()
@@ -78,7 +79,6 @@ class UnitsPanel(QtWidgets.QWidget):
         self.regex.returnPressed.connect(self.search_regex)
         self.settle = QtCore.QTimer(self)
         self.settle.setSingleShot(True)
-        self.settle.setInterval(SETTLE_MS)
         self.settle.timeout.connect(self._start_table)
         state.trace_changed.connect(self._trace_changed)
         state.selection_changed.connect(lambda _: self._headline())
@@ -96,11 +96,14 @@ class UnitsPanel(QtWidgets.QWidget):
             self.settle.stop()
             self.status.setText("analyse a text to find what its units follow")
             return
-        # Started once the new trace is drawn and no newer one follows (typing brings one per pause): the job
-        # is Python work that shares the interpreter with the GUI thread, so it waits for the first drawing.
+        # The first trace of a model: at once, so the panel fills with the first picture. Later traces (typing
+        # brings one per pause, another text): once they are drawn and no newer one follows for SETTLE_MS; the
+        # job is Python work sharing the interpreter with the GUI thread, which draws the new trace first.
         self.status.setText("finding the units that follow the text's features…")
         self._text = self.state.text  # the text this trace read (the editor may change before the job starts)
-        self.settle.start()
+        first = self.state.model is not self._model
+        self._model = self.state.model
+        self.settle.start(0 if first else SETTLE_MS)
         if self.regex.text().strip():
             self.search_regex()
 
