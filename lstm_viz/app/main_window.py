@@ -66,6 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_ui()
         self._build_menus()
         self._connect()
+        __import__("lstm_viz.app.panels", fromlist=["install_panels"]).install_panels(self)  # the units panels
         window_settings.restore(self)
         self.opener.refresh_menu()
 

@@ -1,0 +1,225 @@
+"""The units panel: for the loaded model and text, the units that follow each built-in feature of the text
+(inside quotes, bracket depth, ...) and any regex the user types, as "cell 108 — bracket depth, r = −0.84".
+
+The feature table is computed in the background (lstm_viz.core.search.iter_feature_table on the Runner) each
+time a new trace arrives; a newer trace supersedes the running job. Clicking a row selects that unit, its layer
+and direction, everywhere.
+"""
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from lstm_viz.core.features import FEATURES
+
+from .choose import guarded, select_units, signed, unit_name
+
+SETTLE_MS = 600  # the table waits this long after the last new trace (see UnitsPanel._trace_changed)
+# The panel searches the state each cell carries from step to step (lstm_viz.look.state_quantity): the cell
+# state c of an LSTM, which carries long-range features, else the hidden state h (GRU, plain RNN).
+TOP_K = 3
+REGEX_K = 10
+ROLE = QtCore.Qt.ItemDataRole.UserRole
+
+
+def feature_table(trace, text: str):
+    """Worker job: yield progress, return {feature: [UnitScore]} over every layer and direction."""
+    from lstm_viz.core.search import iter_feature_table
+
+    from lstm_viz.look import state_quantity
+
+    return (yield from iter_feature_table(trace, text, state_quantity(trace.cell), k=TOP_K))
+
+
+def regex_units(trace, text: str, pattern: str):
+    """Worker job: the units that follow the tokens matching ``pattern``."""
+    from lstm_viz.core.features import regex_feature
+    from lstm_viz.core.search import search_feature
+
+    from lstm_viz.look import state_quantity
+
+    y = regex_feature(text, pattern, trace.tokens)  # (T,)
+    return search_feature(trace, y, state_quantity(trace.cell), k=REGEX_K, with_auc=False)
+
+
+class UnitsPanel(QtWidgets.QWidget):
+    """Subscribes to the AppState; writes only the selection (layer, direction, unit)."""
+
+    def __init__(self, state, runner, parent=None):
+        super().__init__(parent)
+        self.state, self.runner = state, runner
+        self.table: dict[str, list] = {}
+        self.best = None  # the UnitScore with the largest |r| in the table
+        self._text = ""
+        self._model = None  # the model of the last trace (its first trace is searched at once)
+        self.headline = QtWidgets.QLabel()
+        self.headline.setWordWrap(True)
+        font = self.headline.font()
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.headline.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.headline.setToolTip("The unit that follows a feature of this text best: click to select it")
+        self.headline.linkActivated.connect(lambda _: self.select_best())
+        self.status = QtWidgets.QLabel()
+        self.status.setWordWrap(True)
+        self.list = QtWidgets.QListWidget()
+        self.list.setToolTip("The cell-state units that follow each feature of the text (Pearson r over every "
+                             "timestep). Click one to select it.")
+        self.regex = QtWidgets.QLineEdit()
+        self.regex.setPlaceholderText("regex, e.g. \\(.*?\\)  then Enter")
+        self.regex.setClearButtonEnabled(True)
+        self.regex.setToolTip("Units whose cell state follows the tokens inside the matches of this regex")
+        self.regex_list = QtWidgets.QListWidget()
+        self.regex_list.setMaximumHeight(140)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.headline)
+        lay.addWidget(self.list, 3)
+        lay.addWidget(QtWidgets.QLabel("Units following a regex:"))
+        lay.addWidget(self.regex)
+        lay.addWidget(self.regex_list, 1)
+        lay.addWidget(self.status)
+        for lst in (self.list, self.regex_list):
+            lst.itemClicked.connect(self._choose)
+            lst.itemActivated.connect(self._choose)
+        self.regex.returnPressed.connect(self.search_regex)
+        self.settle = QtCore.QTimer(self)
+        self.settle.setSingleShot(True)
+        self.settle.timeout.connect(self._start_table)
+        state.trace_changed.connect(self._trace_changed)
+        state.selection_changed.connect(lambda _: self._headline())
+        state.view_changed.connect(self._headline)
+        self._trace_changed(state.trace)
+
+    # -- state -> panel -------------------------------------------------------------------------------------
+    def _trace_changed(self, trace) -> None:
+        self.table, self.best = {}, None
+        self.list.clear()
+        self.regex_list.clear()
+        self.headline.setText("")
+        self.runner.cancel("units_table")
+        if trace is None or not self.state.text:
+            self.settle.stop()
+            self.status.setText("analyse a text to find what its units follow")
+            return
+        # The first trace of a model: at once, so the panel fills with the first picture. Later traces (typing
+        # brings one per pause, another text): once they are drawn and no newer one follows for SETTLE_MS; the
+        # job is Python work sharing the interpreter with the GUI thread, which draws the new trace first.
+        self.status.setText("finding the units that follow the text's features…")
+        self._text = self.state.text  # the text this trace read (the editor may change before the job starts)
+        first = self.state.model is not self._model
+        self._model = self.state.model
+        self.settle.start(0 if first else SETTLE_MS)
+        if self.regex.text().strip():
+            self.search_regex()
+
+    def _start_table(self) -> None:
+        trace = self.state.trace
+        if trace is None:
+            return
+        self.runner.start("units_table", feature_table, (trace, self._text),
+                          progress=guarded(self, lambda v: self._progress(trace, v)),
+                          returned=guarded(self, lambda table: self._table_ready(trace, table)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
+
+    def _progress(self, trace, value) -> None:
+        if trace is self.state.trace and isinstance(value, float):
+            self.status.setText(f"finding the units that follow the text's features… {value:.0%}")
+
+    def _failed(self, trace, msg: str) -> None:
+        if trace is self.state.trace:
+            self.status.setText(f"⚠ {msg}")
+
+    def _table_ready(self, trace, table: dict) -> None:
+        if trace is not self.state.trace:
+            return  # a newer analysis is on screen
+        self.table = table
+        self.list.clear()
+        best = None
+        self.best = None
+        for name, scores in table.items():
+            info = FEATURES[name]
+            head = QtWidgets.QListWidgetItem(info.label if scores else f"{info.label}: the same at every token")
+            head.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
+            font = head.font()
+            font.setItalic(True)
+            head.setFont(font)
+            self.list.addItem(head)
+            for s in scores:
+                self.list.addItem(self._row(trace, s, info.label))
+                if best is None or abs(s.r) > abs(best[0].r):
+                    best = (s, info.label)
+        self.best = best[0] if best is not None else None
+        self._headline()
+        self.status.setText(f"top {TOP_K} units per feature, by |r| of the cell state with the feature")
+
+    def _headline(self) -> None:
+        """The best unit of the text (a link: click selects it), and what the selected unit follows when the
+        table lists it. The panel never changes the selection by itself: a new model opens on the unit the
+        window picks, and a result arriving later must not pull the selection away from under the user."""
+        trace, st = self.state.trace, self.state
+        if not self.table:
+            self.headline.setText("")
+            return
+        if self.best is None:
+            self.headline.setText("no unit follows a feature of this text")
+            return
+        b = self.best
+        lines = [f"<a href='best'>{unit_name(trace, b.quantity, b.layer, b.reverse, b.unit)}</a>: "
+                 f"{self._label_of(b)}, r = {signed(b.r)}"]
+        if st.units and (st.layer, st.reverse, st.units[0]) != (b.layer, b.reverse, b.unit):
+            mine = [s for v in self.table.values() for s in v
+                    if (s.layer, s.reverse, s.unit) == (st.layer, st.reverse, st.units[0])]
+            if mine:
+                s = max(mine, key=lambda s: abs(s.r))
+                lines.append(f"<span style='font-weight:normal'>selected: "
+                             f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)}: {self._label_of(s)}, "
+                             f"r = {signed(s.r)}</span>")
+        self.headline.setText("<br>".join(lines))
+
+    def _label_of(self, score) -> str:
+        for name, scores in self.table.items():
+            if score in scores:
+                return FEATURES[name].label
+        return ""
+
+    def select_best(self) -> None:
+        if self.best is not None:
+            select_units(self.state, self.best.layer, self.best.reverse, [self.best.unit])
+
+    def _row(self, trace, s, label: str) -> QtWidgets.QListWidgetItem:
+        text = f"{unit_name(trace, s.quantity, s.layer, s.reverse, s.unit)} — {label}, r = {signed(s.r)}"
+        if s.auc is not None:
+            text += f", AUC = {s.auc:.2f}"
+        item = QtWidgets.QListWidgetItem(text)
+        item.setData(ROLE, s)
+        return item
+
+    def rows(self, regex: bool = False) -> list[QtWidgets.QListWidgetItem]:
+        """The selectable rows, in order."""
+        lst = self.regex_list if regex else self.list
+        return [lst.item(k) for k in range(lst.count()) if lst.item(k).data(ROLE) is not None]
+
+    # -- gestures -> state ----------------------------------------------------------------------------------
+    def search_regex(self) -> None:
+        pattern = self.regex.text()
+        trace = self.state.trace
+        self.regex_list.clear()
+        if not pattern.strip() or trace is None:
+            return
+        self.status.setText(f"searching units for /{pattern}/…")
+        self.runner.start("units_regex", regex_units, (trace, self.state.text, pattern),
+                          returned=guarded(self, lambda scores: self._regex_ready(trace, pattern, scores)),
+                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
+
+    def _regex_ready(self, trace, pattern: str, scores) -> None:
+        if trace is not self.state.trace or pattern != self.regex.text():
+            return
+        self.regex_list.clear()
+        for s in scores:
+            self.regex_list.addItem(self._row(trace, s, f"/{pattern}/"))
+        self.status.setText(f"{len(scores)} units by |r| with the tokens inside /{pattern}/")
+
+    def _choose(self, item: QtWidgets.QListWidgetItem) -> None:
+        s = item.data(ROLE)
+        if s is not None:
+            select_units(self.state, s.layer, s.reverse, [s.unit])
