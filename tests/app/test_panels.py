@@ -257,3 +257,4 @@ def test_a_gru_s_panels_search_its_hidden_state_and_offer_its_own_quantities(qtb
     box = window.span_search.quantity_box
     assert [box.itemData(i) for i in range(box.count())] == ["reset_gate", "update_gate", "new_gate", "hidden"]
     assert box.currentData() == "hidden"
+    assert "hidden state" in panel.status.text() and "cell state" not in panel.status.text()

@@ -150,7 +150,10 @@ class UnitsPanel(QtWidgets.QWidget):
                     best = (s, info.label)
         self.best = best[0] if best is not None else None
         self._headline()
-        self.status.setText(f"top {TOP_K} units per feature, by |r| of the cell state with the feature")
+        from lstm_viz.look import LABELS, state_quantity
+
+        what = LABELS[state_quantity(trace.cell)].rsplit(" ", 1)[0]  # "cell state", or "hidden state" for a GRU
+        self.status.setText(f"top {TOP_K} units per feature, by |r| of the {what} with the feature")
 
     def _headline(self) -> None:
         """The best unit of the text (a link: click selects it), and what the selected unit follows when the
