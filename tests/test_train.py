@@ -43,6 +43,17 @@ def test_quote_cell_appears(quotes, tmp_path):
     assert np.nanmax(np.abs(r)) >= 0.8, np.sort(np.abs(r))[-5:]
 
 
+def test_the_defaults_find_the_quote_cell_quickly(quotes, tmp_path):
+    """What a new user gets: only the size and a short run chosen, everything else the defaults."""
+    config = TrainConfig(hidden_size=32, steps=150, eval_every=0, checkpoint_every=0)
+    result = run_to_end(train(quotes, config, tmp_path / "d.pt"))
+    assert result.val_bpc < 3.2  # the former defaults reach 3.8 here
+    held_out = load_corpus("quotes", seed=99, size=3000)
+    tr = trace(load_model(tmp_path / "d.pt"), held_out.text)
+    r = unit_correlations(tr.get("cell"), held_out.labels)
+    assert np.nanmax(np.abs(r)) >= 0.8, np.sort(np.abs(r))[-5:]
+
+
 def _weights(path):
     return load_model(path).model.state_dict()
 
