@@ -7,7 +7,8 @@ standard library's ``this`` module) with quoted phrases, 1 to 16 words long, mad
 builtin names; some words belong to both lexicons, so the quote state must be remembered, not read off the
 current word. Every run trains a one-layer LSTM (embedding 32, batch 32 x 100 characters, the trainer's
 defaults otherwise) and reports the validation bits per character and the best |r| of any cell unit with the
-inside-a-quote label on held-out text (another seed). Runs go one after another on one thread; the table goes
+inside-a-quote label on held-out text (another seed). ``--stdlib`` trains on Python source instead and
+correlates with "inside a string" on the demo text. Runs go one after another on one thread; the table goes
 to stdout, one line per run as it finishes, then the means per variant and size.
 """
 from __future__ import annotations
@@ -55,9 +56,14 @@ def lexicons() -> tuple[list[str], list[str]]:
     return narration, quoted
 
 
-def phrases(seed: int, size: int) -> Corpus:
-    """Lines of narration with 0-2 quoted phrases each; label 1 from an opening quote to before its closing one."""
+def phrases(seed: int, size: int, quoted_words: str = "python") -> Corpus:
+    """Lines of narration with 0-2 quoted phrases each; label 1 from an opening quote to before its closing one.
+
+    ``quoted_words``: "python" (keywords and builtins: the words themselves hint at the quote state) or "zen"
+    (the narration's own words: only the quote marks tell, so closing a quote needs the state remembered)."""
     narration, quoted = lexicons()
+    if quoted_words == "zen":
+        quoted = narration
     rng = np.random.default_rng(seed)
     parts: list[str] = []
     labels: list[int] = []
@@ -80,8 +86,9 @@ def phrases(seed: int, size: int) -> Corpus:
         put(".\n", 0)
         n += len(labels) - start
     text = "".join(parts)[:size]
+    what = "Python keywords and builtins" if quoted_words == "python" else "phrases of the same words"
     return Corpus("quoted-phrases", text, np.array(labels[:size], dtype=np.int64), (),
-                  "narration from the Zen of Python with quoted Python keywords and builtins")
+                  f"narration from the Zen of Python with quoted {what}")
 
 
 def one_run(corpus: Corpus, held_out: Corpus, variant: str, hidden: int, seed: int, steps: int,
@@ -105,6 +112,10 @@ def main(argv=None) -> int:
     p.add_argument("--variants", default="old,new", help=", ".join(VARIANTS))
     p.add_argument("--corpus-size", type=int, default=300_000)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--quoted-words", choices=("python", "zen"), default="python",
+                   help="what quotes hold: Python's keywords and builtins, or the narration's own words")
+    p.add_argument("--stdlib", action="store_true", help="train on the start of the python-stdlib corpus "
+                   "instead (the demo model's kind of text); |r| with 'inside a string' on the demo text")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -113,10 +124,20 @@ def main(argv=None) -> int:
     for v in variants:
         if v not in VARIANTS:
             p.error(f"unknown variant {v!r}; one of {', '.join(VARIANTS)}")
-    corpus = phrases(seed=0, size=args.corpus_size)
-    held_out = phrases(seed=99, size=5000)  # text no run trained on
-    print(f"corpus: {corpus.description}; {len(corpus):,} characters, {corpus.labels.mean():.0%} inside a "
-          f"quote; held-out text {len(held_out):,} characters; {args.steps} steps per run, "
+    if args.stdlib:
+        from lstm_viz.core.corpora import load_corpus
+        from lstm_viz.core.features import text_labels
+        from lstm_viz.resources import DEMO_TEXT
+
+        corpus = load_corpus("python-stdlib", size=args.corpus_size)
+        text = DEMO_TEXT.read_text(encoding="utf-8")
+        held_out = Corpus("demo text", text, text_labels(text)["in_string"])
+    else:
+        corpus = phrases(seed=0, size=args.corpus_size, quoted_words=args.quoted_words)
+        held_out = phrases(seed=99, size=5000, quoted_words=args.quoted_words)  # text no run trained on
+    inside = f", {corpus.labels.mean():.0%} inside a quote" if corpus.labels is not None else ""
+    print(f"corpus: {corpus.description}; {len(corpus):,} characters{inside}; held-out text {held_out.name}, "
+          f"{len(held_out):,} characters, {held_out.labels.mean():.0%} labelled 1; {args.steps} steps per run, "
           f"{args.threads} thread(s)")
     for v in variants:
         c = TrainConfig(**VARIANTS[v])
