@@ -34,14 +34,15 @@ from lstm_viz.core.loading import load_model
 from lstm_viz.core.trace import trace
 from lstm_viz.core.train import TrainConfig, run_to_end, train
 
-# The variants compared: the former defaults, the new ones, and each change alone.
+# The variants compared: the former defaults, the new ones, and each change alone or together.
 VARIANTS = {
     "old": dict(lr=2e-3, lr_schedule="constant", forget_bias=None),
-    "new": dict(),  # TrainConfig's defaults
+    "new": dict(),  # TrainConfig's defaults: lr 1e-2, cosine, PyTorch's forget-gate bias
     "old+fb1": dict(lr=2e-3, lr_schedule="constant", forget_bias=1.0),
     "lr1e-2": dict(lr=1e-2, lr_schedule="constant", forget_bias=None),
     "lr1e-2+cos": dict(lr=1e-2, lr_schedule="cosine", forget_bias=None),
-    "lr5e-3+cos+fb1": dict(lr=5e-3, lr_schedule="cosine", forget_bias=1.0),
+    "lr1e-2+fb1": dict(lr=1e-2, lr_schedule="constant", forget_bias=1.0),
+    "lr1e-2+cos+fb1": dict(lr=1e-2, lr_schedule="cosine", forget_bias=1.0),
 }
 
 

@@ -41,8 +41,8 @@ def add_arguments(p) -> None:
                    help=f"learning rate over the run ({d.lr_schedule}): constant, or cosine from --lr down to "
                         f"{LR_FLOOR:g} x --lr at the last step")
     p.add_argument("--forget-bias", type=forget_bias, default=d.forget_bias, metavar="F|torch",
-                   help=f"initial forget-gate bias of LSTM-like cells ({d.forget_bias:g}, as Jozefowicz et al. "
-                        "2015 recommend); 'torch' keeps PyTorch's random one. GRU and RNN ignore it")
+                   help="initial forget-gate bias of LSTM-like cells (default 'torch': PyTorch's random one; "
+                        "Jozefowicz et al. 2015 recommend 1). GRU and RNN ignore it")
     p.add_argument("--dropout", type=float, default=d.dropout, metavar="F", help=f"dropout ({d.dropout:g})")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction, metavar="F",
                    help=f"share of the corpus (its end) held out for validation ({d.val_fraction:g})")
