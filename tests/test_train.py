@@ -1,4 +1,5 @@
-"""The training core: a quote cell appears, runs are deterministic, cancel and failures keep a valid file."""
+"""The training core: a quote cell appears, runs are deterministic, cancel and failures keep a valid file; the
+forget-gate bias starts where the defaults say."""
 import math
 
 import numpy as np
@@ -38,6 +39,17 @@ def test_quote_cell_appears(quotes, tmp_path):
     assert result.val_bpc < 1.5
     held_out = load_corpus("quotes", seed=99, size=3000)  # text the model never saw
     tr = trace(load_model(tmp_path / "q.pt"), held_out.text)
+    r = unit_correlations(tr.get("cell"), held_out.labels)
+    assert np.nanmax(np.abs(r)) >= 0.8, np.sort(np.abs(r))[-5:]
+
+
+def test_the_defaults_find_the_quote_cell_quickly(quotes, tmp_path):
+    """What a new user gets: only the size and a short run chosen, everything else the defaults."""
+    config = TrainConfig(hidden_size=32, steps=150, eval_every=0, checkpoint_every=0)
+    result = run_to_end(train(quotes, config, tmp_path / "d.pt"))
+    assert result.val_bpc < 3.2  # the former defaults reach 3.8 here
+    held_out = load_corpus("quotes", seed=99, size=3000)
+    tr = trace(load_model(tmp_path / "d.pt"), held_out.text)
     r = unit_correlations(tr.get("cell"), held_out.labels)
     assert np.nanmax(np.abs(r)) >= 0.8, np.sort(np.abs(r))[-5:]
 
@@ -92,7 +104,8 @@ def test_history_is_thinned():
 def test_close_cancels_and_saves_current_weights(quotes, tmp_path):
     out = tmp_path / "m.pt"
     out.write_bytes(b"an older checkpoint")
-    gen = train(quotes, TrainConfig(**{**TINY, "steps": 1000}), out)
+    flat = {**TINY, "lr_schedule": "constant"}  # a cosine's rate at step 3 depends on the run's length
+    gen = train(quotes, TrainConfig(**{**flat, "steps": 1000}), out)
     for p in gen:
         if p.step == 3:
             break
@@ -100,7 +113,7 @@ def test_close_cancels_and_saves_current_weights(quotes, tmp_path):
     loaded = load_model(out)
     assert loaded.metadata["cancelled"] is True and loaded.metadata["steps"] == 3
     # the saved weights are those after step 3: continuing them is what a 3-step run gives
-    ref = run_to_end(train(quotes, TrainConfig(**{**TINY, "steps": 3}), tmp_path / "ref.pt"))
+    ref = run_to_end(train(quotes, TrainConfig(**{**flat, "steps": 3}), tmp_path / "ref.pt"))
     a, b = loaded.model.state_dict(), _weights(ref.path)
     assert all(torch.equal(a[k], b[k]) for k in a)
 
@@ -166,3 +179,87 @@ def test_the_bundled_demo_model_says_how_it_was_made():
     assert meta["corpus"] == "python-stdlib" and meta["corpus_files"] and meta["corpus_chars"] > 1_000_000
     assert meta["command"].startswith("python scripts/train_demo_model.py") and "seed" in meta
     assert meta["val_bpc"] < 2.5
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole", "cifg", "gru", "rnn"])
+def test_forget_gate_bias_starts_at_one_and_nothing_else_moves(cell):
+    """forget_bias=1: bias_ih + bias_hh of the forget gate is 1 in every layer and direction; every other
+    parameter is what the same seed gives with PyTorch's own initialisation (the default, None). GRU and RNN
+    are untouched."""
+    from lstm_viz.core.model import FORGET_GATE_BLOCK
+    from lstm_viz.core.vocab import Vocab
+
+    vocab = Vocab.from_text("abc def")
+    assert TrainConfig().forget_bias is None
+    models = {}
+    for fb in (1.0, None):
+        torch.manual_seed(5)
+        models[fb] = train_mod.build_model(vocab, TrainConfig(hidden_size=6, embed_size=4, num_layers=2,
+                                                              cell=cell, forget_bias=fb)).state_dict()
+    new, old = models[1.0], models[None]
+    assert new.keys() == old.keys()
+    block = FORGET_GATE_BLOCK.get(cell)
+    for name in new:
+        if block is not None and name.startswith("rnn.bias_"):
+            f = slice(6 * block, 6 * block + 6)
+            others = torch.ones(len(new[name]), dtype=torch.bool)
+            others[f] = False
+            assert torch.equal(new[name][others], old[name][others]), name
+            if name.startswith("rnn.bias_ih"):
+                total = new[name][f] + new[name.replace("bias_ih", "bias_hh")][f]
+                assert torch.equal(total, torch.ones(6)), name
+        else:
+            assert torch.equal(new[name], old[name]), name
+    if block is not None:
+        assert any(not torch.equal(new[k], old[k]) for k in new)  # the setting did something
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole", "cifg"])
+def test_the_bias_set_is_the_forget_gate_the_tracer_shows(cell):
+    """With every weight but the biases zeroed, the traced forget gate is exactly σ(1) = 0.731 at every step:
+    the rows set are the ones lstm_viz draws as the forget gate."""
+    from lstm_viz.core.model import LoadedModel
+    from lstm_viz.core.vocab import Vocab
+
+    vocab = Vocab.from_text("abc def")
+    torch.manual_seed(0)
+    model = train_mod.build_model(vocab, TrainConfig(hidden_size=5, embed_size=3, cell=cell, forget_bias=1.0))
+    with torch.no_grad():
+        for name, p in model.rnn.named_parameters():
+            if not name.startswith("bias_"):
+                p.zero_()
+    tr = trace(LoadedModel(model=model.eval(), vocab=vocab, name=cell), "abc de fa")
+    f = tr.get("forget_gate")  # (T, 5)
+    np.testing.assert_allclose(f, 1 / (1 + math.exp(-1.0)), rtol=1e-6)
+
+
+def test_learning_rate_schedule():
+    cos = TrainConfig()
+    assert cos.lr == 1e-2 and cos.lr_schedule == "cosine"
+    assert train_mod.lr_factor(cos, 0, 101) == pytest.approx(1.0)
+    assert train_mod.lr_factor(cos, 50, 101) == pytest.approx((1 + train_mod.LR_FLOOR) / 2)
+    assert train_mod.lr_factor(cos, 100, 101) == pytest.approx(train_mod.LR_FLOOR)
+    steps = [train_mod.lr_factor(cos, s, 101) for s in range(101)]
+    assert all(a > b for a, b in zip(steps, steps[1:]))
+    flat = TrainConfig(lr_schedule="constant")
+    assert {train_mod.lr_factor(flat, s, 101) for s in range(101)} == {1.0}
+    with pytest.raises(InputError, match="lr_schedule"):
+        TrainConfig(lr_schedule="linear")
+    with pytest.raises(InputError, match="forget_bias"):
+        TrainConfig(forget_bias=float("inf"))
+
+
+def test_the_schedule_reaches_the_optimiser(quotes, tmp_path, monkeypatch):
+    """The learning rate Adam uses at each step is lr * lr_factor (the schedule is not just computed)."""
+    seen = []
+    real_step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    config = TrainConfig(**{**TINY, "steps": 5})
+    run_to_end(train(quotes, config, tmp_path / "m.pt"))
+    assert seen == pytest.approx([config.lr * train_mod.lr_factor(config, s, 5) for s in range(5)])
+    assert seen[0] == pytest.approx(1e-2) and seen[-1] == pytest.approx(1e-3)

@@ -13,7 +13,7 @@ import sys
 def add_arguments(p) -> None:
     from lstm_viz.core.cells import CELLS
     from lstm_viz.core.corpora import CORPORA
-    from lstm_viz.core.train import TrainConfig
+    from lstm_viz.core.train import LR_FLOOR, LR_SCHEDULES, TrainConfig
 
     d = TrainConfig()
     p.add_argument("files", nargs="*", metavar="CORPUS_FILE", help="UTF-8 text files to train on")
@@ -35,7 +35,14 @@ def add_arguments(p) -> None:
     p.add_argument("--seq-len", type=int, default=d.seq_len, metavar="N",
                    help=f"characters per backpropagation window ({d.seq_len})")
     p.add_argument("--batch-size", type=int, default=d.batch_size, metavar="N", help=f"parallel streams ({d.batch_size})")
-    p.add_argument("--lr", type=float, default=d.lr, metavar="F", help=f"Adam learning rate ({d.lr:g})")
+    p.add_argument("--lr", type=float, default=d.lr, metavar="F",
+                   help=f"Adam's learning rate at the start ({d.lr:g}; the former default was 0.002)")
+    p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES,
+                   help=f"learning rate over the run ({d.lr_schedule}): constant, or cosine from --lr down to "
+                        f"{LR_FLOOR:g} x --lr at the last step")
+    p.add_argument("--forget-bias", type=forget_bias, default=d.forget_bias, metavar="F|torch",
+                   help="initial forget-gate bias of LSTM-like cells (default 'torch': PyTorch's random one; "
+                        "Jozefowicz et al. 2015 recommend 1). GRU and RNN ignore it")
     p.add_argument("--dropout", type=float, default=d.dropout, metavar="F", help=f"dropout ({d.dropout:g})")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction, metavar="F",
                    help=f"share of the corpus (its end) held out for validation ({d.val_fraction:g})")
@@ -46,6 +53,22 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=d.seed, metavar="N", help=f"random seed ({d.seed})")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: torch's choice; "
                    "1 is often fastest for small models or on a busy machine)")
+
+
+def forget_bias(text: str) -> float | None:
+    """--forget-bias: a number, or "torch" (None: PyTorch's own initialisation)."""
+    import argparse
+    import math
+
+    if text.strip().lower() in ("torch", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or 'torch', not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"a finite number or 'torch', not {text!r}")
+    return value
 
 
 def run(args) -> int:
@@ -61,7 +84,8 @@ def run(args) -> int:
                          seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
                          steps=args.steps, epochs=args.epochs, seed=args.seed, val_fraction=args.val_fraction,
                          eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, cell=args.cell,
-                         nonlinearity=args.nonlinearity)
+                         nonlinearity=args.nonlinearity, lr_schedule=args.lr_schedule,
+                         forget_bias=args.forget_bias)
     if args.threads is not None:
         if args.threads <= 0:
             raise InputError(f"--threads must be a positive integer, not {args.threads}")

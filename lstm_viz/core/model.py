@@ -136,9 +136,12 @@ class RNNLanguageModel(nn.Module):
             return y, state
         return self.decoder(self.drop(y)), state
 
-    def init_weights(self, generator: torch.Generator | None = None) -> None:
-        """word_language_model's initialisation of the embedding and decoder (the recurrent module keeps
-        PyTorch's)."""
+    def init_weights(self, generator: torch.Generator | None = None, forget_bias: float | None = None) -> None:
+        """word_language_model's initialisation of the embedding and decoder; the recurrent module keeps
+        PyTorch's, except that ``forget_bias`` (when given) sets the forget gate's bias of an LSTM-like cell:
+        ``bias_ih`` to ``forget_bias`` and ``bias_hh`` to 0 in the forget gate's rows of every layer and
+        direction, so the gate starts at σ(forget_bias) and remembers by default (Gers et al. 2000;
+        Jozefowicz et al. 2015 recommend 1). Other cell types have no forget gate and are left as they are."""
         r = 0.1
         with torch.no_grad():
             if self.encoder is not None:
@@ -147,6 +150,31 @@ class RNNLanguageModel(nn.Module):
                 self.decoder.weight.uniform_(-r, r, generator=generator)
                 if self.decoder.bias is not None:
                     self.decoder.bias.zero_()
+            if forget_bias is not None:
+                set_forget_bias(self.rnn, self.config.cell, float(forget_bias))
+
+
+# Where the forget gate's rows start in the stacked gate weights, in units of hidden_size: nn.LSTM and the
+# peephole LSTM stack (i, f, g, o), the coupled-gate LSTM (f, g, o). A GRU's update gate z plays a similar role
+# (h_t = (1 - z) * n + z * h_{t-1}) but no such initialisation is recommended for it; it keeps PyTorch's.
+FORGET_GATE_BLOCK = {"lstm": 1, "peephole": 1, "cifg": 0}
+
+
+def set_forget_bias(rnn: nn.Module, cell: str, value: float) -> bool:
+    """Set the forget gate's total bias (bias_ih + bias_hh) to ``value`` in every layer and direction of an
+    LSTM-like module; False (nothing changed) for a cell without a forget gate or a module without biases."""
+    block = FORGET_GATE_BLOCK.get(cell)
+    if block is None or not getattr(rnn, "bias", False):
+        return False
+    H = rnn.hidden_size
+    rows = slice(block * H, (block + 1) * H)
+    with torch.no_grad():
+        for name, p in rnn.named_parameters():
+            if name.startswith("bias_ih"):
+                p[rows] = value  # (H,) of (4H,) or (3H,)
+            elif name.startswith("bias_hh"):
+                p[rows] = 0.0
+    return True
 
 
 LSTMLanguageModel = RNNLanguageModel  # the former name, kept for callers and pickles

@@ -7,8 +7,11 @@ progress after every batch.
 
 The recipe is pytorch/examples' word_language_model at character level: the training text is cut into
 ``batch_size`` parallel streams (columns), read ``seq_len`` characters at a time with the LSTM state
-carried from one batch to the next (truncated backpropagation through time); Adam, gradient-norm clipping,
-dropout, and a held-out tail of the corpus for validation.
+carried from one batch to the next (truncated backpropagation through time); Adam with a learning
+rate decaying along a cosine, gradient-norm clipping, dropout, an optional forget-gate bias at the start for
+LSTM-like cells (Jozefowicz et al. 2015 recommend 1), and a held-out tail of the corpus for validation. The
+default learning rate and schedule (1e-2 and cosine; formerly 2e-3, constant) come from
+scripts/train_defaults.py (see the README).
 
 Guarantees: the same corpus, config and seed give the same weights (the run keeps its own copy of torch's
 random state, so other code using torch's RNG between batches changes nothing); checkpoints are written
@@ -37,6 +40,8 @@ from .model import ModelConfig, RNNLanguageModel
 from .vocab import Vocab
 
 HISTORY_POINTS = 1000  # the loss history in a checkpoint is averaged down to at most this many points
+LR_SCHEDULES = ("constant", "cosine")
+LR_FLOOR = 0.1  # the cosine schedule ends at this fraction of the starting learning rate
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,8 @@ class TrainConfig:
     embed_size: int = 32  # character embedding size
     seq_len: int = 100  # characters per truncated-BPTT window
     batch_size: int = 32  # parallel streams
-    lr: float = 2e-3  # Adam learning rate
+    lr: float = 1e-2  # Adam's learning rate at the start (2e-3 before; scripts/train_defaults.py)
+    lr_schedule: str = "cosine"  # "constant", or "cosine": down to lr * LR_FLOOR at the last step
     dropout: float = 0.0  # on embeddings, between layers and before the decoder
     steps: int = 2000  # batches to train (ignored when epochs is set)
     epochs: int | None = None  # passes over the training text, instead of steps
@@ -58,6 +64,8 @@ class TrainConfig:
     val_max_chars: int = 200_000  # validate on at most this many characters (the start of the held-out tail)
     cell: str = "lstm"  # lstm, gru, rnn, peephole or cifg (lstm_viz.core.cells)
     nonlinearity: str = "tanh"  # plain RNN only: tanh or relu
+    forget_bias: float | None = None  # LSTM-like cells: the forget gate's initial bias (1 is Jozefowicz et
+    # al.'s advice); None keeps PyTorch's, which did better in scripts/train_defaults.py
 
     def __post_init__(self):
         for name in ("hidden_size", "num_layers", "embed_size", "seq_len", "batch_size", "steps"):
@@ -80,6 +88,12 @@ class TrainConfig:
             raise InputError(f"val_fraction must be in [0, 1), not {self.val_fraction!r}")
         if not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip >= 0):
             raise InputError(f"clip must be a finite number >= 0, not {self.clip!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise InputError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+        if self.forget_bias is not None and not (isinstance(self.forget_bias, (int, float))
+                                                 and not isinstance(self.forget_bias, bool)
+                                                 and math.isfinite(self.forget_bias)):
+            raise InputError(f"forget_bias must be a finite number or None, not {self.forget_bias!r}")
         cell_type(self.cell)  # InputError naming the cell types
         if self.nonlinearity not in ("tanh", "relu"):
             raise InputError(f"nonlinearity must be tanh or relu, not {self.nonlinearity!r}")
@@ -179,8 +193,16 @@ def build_model(vocab: Vocab, config: TrainConfig) -> RNNLanguageModel:
                      dropout=float(config.dropout), vocab_size=len(vocab), cell=config.cell,
                      nonlinearity=config.nonlinearity)
     model = RNNLanguageModel(mc)
-    model.init_weights()
+    model.init_weights(forget_bias=config.forget_bias)
     return model
+
+
+def lr_factor(config: TrainConfig, step: int, total: int) -> float:
+    """The learning rate of batch ``step`` (0-based) of ``total``, as a fraction of ``config.lr``."""
+    if config.lr_schedule == "constant" or total <= 1:
+        return 1.0
+    progress = min(step, total - 1) / (total - 1)  # 0 at the first batch, 1 at the last
+    return LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 @torch.no_grad()
@@ -328,6 +350,8 @@ def train(corpus: Corpus, config: TrainConfig, out_path, metadata: dict | None =
                                  f"try a lower learning rate (--lr, now {config.lr:g})")
             if config.clip:
                 nn.utils.clip_grad_norm_(params, config.clip)
+            for group in opt.param_groups:
+                group["lr"] = config.lr * lr_factor(config, step, total)
             opt.step()
             state = detach(state)
             step += 1
