@@ -79,8 +79,10 @@ class TrainDialog(QtWidgets.QDialog):
         self.lr.setDecimals(5)
         self.lr.setRange(0.00001, 1.0)
         self.lr.setSingleStep(0.001)
-        self.lr.setValue(0.002)
-        self.lr.setToolTip("Adam's learning rate")
+        from lstm_viz.core.train import TrainConfig
+
+        self.lr.setValue(TrainConfig.lr)  # the trainer's own default, not a second copy of it
+        self.lr.setToolTip("Adam's starting learning rate (it decays along a cosine to a tenth by the last step)")
         self.size = self._spin(0, 100_000_000, 0)
         self.size.setSpecialValueText("default")
         self.size.setToolTip("characters of corpus to use (0: the corpus's default)")

@@ -16,6 +16,14 @@ def _small(d, steps):
     d.size.setValue(3000)
 
 
+def test_the_dialog_starts_from_the_trainer_s_own_defaults(qtbot, window):
+    from lstm_viz.core.train import TrainConfig
+
+    window.show_train_dialog()
+    c = window.train_dialog.config()
+    assert (c.lr, c.lr_schedule) == (TrainConfig.lr, TrainConfig.lr_schedule)  # 0.01, cosine
+
+
 def test_the_quotes_preset_has_the_settings_that_find_a_quote_cell(qtbot, window):
     window.show_train_dialog()
     d = window.train_dialog
