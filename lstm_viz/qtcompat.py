@@ -7,6 +7,7 @@ Python 3.12 made these objects immortal; on 3.11 we do the same by giving each a
 use up (CPython keeps the count in the object's first field). Importing this module applies it once.
 """
 import sys
+from contextlib import contextmanager
 
 
 def immortal_singletons() -> None:
@@ -21,3 +22,16 @@ def immortal_singletons() -> None:
 
 
 immortal_singletons()
+
+
+@contextmanager
+def blocked(*objects):
+    """Block the objects' signals while the state updates a control (no feedback loop). Not
+    QtCore.QSignalBlocker: as a context manager in PySide6 6.12 it under-counts references to None and
+    eventually aborts the interpreter."""
+    old = [o.blockSignals(True) for o in objects]
+    try:
+        yield
+    finally:
+        for o, was in zip(objects, old):
+            o.blockSignals(was)

@@ -6,14 +6,15 @@ window_settings.py.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from lstm_viz.qtcompat import blocked
+
 from . import dialogs, style, window_settings
 from .actions import build_actions, panel_actions
-from .opening import Opener
+from .opening import READ_BACKWARD, Opener, window_title
 from .plot_stack import PlotStack
 from .session import Session
 from .state import ORDERS, AppState
@@ -22,30 +23,6 @@ from .views.coloured_text import ColouredText
 from .views.inspector import Inspector
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
-
-
-@contextmanager
-def blocked(*objects):
-    """Block the objects' signals while the state updates a control (no feedback loop). Not
-    QtCore.QSignalBlocker: as a context manager in PySide6 6.12 it under-counts references to None and
-    eventually aborts the interpreter."""
-    old = [o.blockSignals(True) for o in objects]
-    try:
-        yield
-    finally:
-        for o, was in zip(objects, old):
-            o.blockSignals(was)
-
-
-READ_BACKWARD = " (the model reads right to left)"
-
-
-def window_title(model) -> str:
-    """The model's name, and how it reads when that is not left to right (flair's backward LMs): the views keep
-    the text in its own order, so the user must be told."""
-    if model is None:
-        return "lstm_viz"
-    return f"lstm_viz — {model.name}" + (READ_BACKWARD if model.config.reads_backward else "")
 
 
 class MainWindow(QtWidgets.QMainWindow):

@@ -29,6 +29,18 @@ def app_words(msg: str) -> str:
     return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", " "), msg)
 
 
+
+READ_BACKWARD = " (the model reads right to left)"
+
+
+def window_title(model) -> str:
+    """The model's name, and how it reads when that is not left to right (flair's backward LMs): the views keep
+    the text in its own order, so the user must be told."""
+    if model is None:
+        return "lstm_viz"
+    return f"lstm_viz — {model.name}" + (READ_BACKWARD if model.config.reads_backward else "")
+
+
 class Opener(QtCore.QObject):
     """Drives the Session's open requests for one window and keeps its recent files."""
 

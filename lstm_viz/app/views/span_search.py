@@ -147,14 +147,13 @@ class SpanSearch(QtWidgets.QWidget):
         """The loaded cell's own quantities (a GRU: r, z, n, h), its carried state chosen."""
         if tuple(self.quantity_box.itemData(i) for i in range(self.quantity_box.count())) == tuple(quantities):
             return
-        old = self.quantity_box.blockSignals(True)
-        try:
+        from lstm_viz.qtcompat import blocked
+
+        with blocked(self.quantity_box):
             self.quantity_box.clear()
             for q in quantities:
                 self.quantity_box.addItem(style.LABELS[q], q)
             self.quantity_box.setCurrentIndex(max(list(quantities).index(chosen) if chosen in quantities else 0, 0))
-        finally:
-            self.quantity_box.blockSignals(old)
 
     def _trace_changed(self, trace) -> None:
         if trace is not None:
