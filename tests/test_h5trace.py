@@ -77,6 +77,19 @@ def test_a_cancelled_write_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_written_file_gets_the_umask_s_mode_not_owner_only(tmp_path):
+    """As every file lstm_viz writes (checkpoint.atomic_path): the HDF5 writer once kept mkstemp's 0600."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_h5(loaded(), TEXT, tmp_path / "t.h5", keyframe_every=16)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "t.h5").st_mode) == 0o644
+
+
 def test_open_trace_reads_both_formats_and_says_what_is_wrong(tmp_path):
     m = loaded("gru", False)
     kf = keyframe_trace(m, TEXT, keyframe_every=16)

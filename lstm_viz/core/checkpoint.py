@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ FORMAT = "lstm_viz"
 FORMAT_VERSION = 1
 
 
-def atomic_write(path: str | Path, write) -> None:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it onto ``path``.
-
-    A crash or an error leaves any existing file at ``path`` untouched and no half-written file behind."""
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path beside ``path``; when the block ends cleanly, the file written there is synced and
+    renamed onto ``path``. An error, a cancel (a generator closed inside the block) or a crash leaves any
+    existing file at ``path`` untouched and no half-written file behind. The file gets the mode a plain open()
+    would give it (the umask's), not mkstemp's owner-only 0600."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
@@ -38,8 +41,8 @@ def atomic_write(path: str | Path, write) -> None:
         raise LstmVizError(f"{path}: cannot write here ({e.strerror or e})") from None
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode a plain open() would
-        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -48,6 +51,12 @@ def atomic_write(path: str | Path, write) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it onto ``path`` (atomic_path)."""
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def _umask() -> int:

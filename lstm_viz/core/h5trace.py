@@ -21,15 +21,14 @@ model_name, metadata (JSON).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Generator, Sequence
 
 import numpy as np
 
 from .cells import cell_type
-from .errors import InputError, LstmVizError
+from .checkpoint import atomic_path
+from .errors import InputError
 from .stats import Summary, UnitStats
 from .trace import TraceBase, key
 
@@ -62,13 +61,8 @@ def iter_write_h5(loaded, x, path: str | Path, state=None, compress: bool = Fals
 
     path = Path(path)
     K = int(keyframe_every or KEYFRAME_EVERY)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise LstmVizError(f"{path}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
     options = dict(compression="gzip", compression_opts=1, shuffle=True) if compress else {}
-    try:
+    with atomic_path(path) as tmp:  # appears whole or not at all, with the umask's mode
         with h5py.File(tmp, "w") as f:
             arrays = f.create_group("arrays")
             datasets = {}
@@ -104,12 +98,6 @@ def iter_write_h5(loaded, x, path: str | Path, state=None, compress: bool = Fals
             f.attrs.update(format=FORMAT, version=VERSION, cell=tr.cell.name, reads_backward=tr.reads_backward,
                            num_layers=tr.num_layers, bidirectional=tr.bidirectional, model_name=tr.model_name,
                            min_summary_level=tr.min_summary_level, metadata=json.dumps(tr.metadata))
-        os.replace(tmp, path)
-    except OSError as e:
-        raise LstmVizError(f"{path}: cannot write ({e.strerror or e})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return H5Trace(path)
 
 
