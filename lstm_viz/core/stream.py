@@ -4,8 +4,8 @@ Every statistic over a trace walks time in windows of ``CHUNK`` timesteps throug
 holds a whole (T, units) array of its own, so a trace that keeps its arrays on disk or recomputes them
 (``trace.window``) serves them unchanged: only ``window`` needs to change.
 
-Quantity names are never spelled out here: they come from the trace (``quantities``), and the gates are the
-quantities named ``*_gate`` (LSTM: input_gate, forget_gate, output_gate; GRU: reset_gate, update_gate).
+Quantity names are never spelled out here: they come from the trace's cell type (lstm_viz.core.cells), gates
+included (LSTM: input_gate, forget_gate, output_gate; GRU: reset_gate, update_gate).
 """
 from __future__ import annotations
 
@@ -20,10 +20,7 @@ CHUNK = 4096  # timesteps per window: 4096 x 512 units x 4 bytes = 8 MB
 
 def window(trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int, units=None) -> np.ndarray:
     """(t1 - t0, units) values of one quantity over timesteps [t0, t1); ``units``: a list of unit indices."""
-    if hasattr(trace, "window"):
-        return trace.window(quantity, layer, reverse, t0, t1, units)  # (t1 - t0, U)
-    values = trace.get(quantity, layer, reverse)[t0:t1]  # (t1 - t0, U): a trace without window()
-    return values if units is None else values[:, list(units)]
+    return trace.window(quantity, layer, reverse, t0, t1, units)  # (t1 - t0, U): every TraceBase has it
 
 
 def spans(t0: int, t1: int, chunk: int | None = None) -> Iterator[tuple[int, int]]:
@@ -34,24 +31,13 @@ def spans(t0: int, t1: int, chunk: int | None = None) -> Iterator[tuple[int, int
 
 
 def quantities(trace) -> tuple[str, ...]:
-    """The quantities the trace holds, in its own order."""
-    own = getattr(trace, "quantities", None)
-    if own is not None and not callable(own):
-        return tuple(own)
-    seen: list[str] = []
-    for name in trace.arrays:
-        q = name.rsplit("_l", 1)[0]
-        if q not in seen:
-            seen.append(q)
-    return tuple(seen)
+    """The quantities the trace holds, in its cell type's order."""
+    return tuple(trace.quantities)
 
 
 def gate_quantities(trace) -> tuple[str, ...]:
-    """The trace's gates (values in [0, 1]): as its cell type lists them (a GRU's new_gate is a tanh, not a gate)."""
-    cell = getattr(trace, "cell", None)
-    if cell is not None and hasattr(cell, "gates"):
-        return tuple(cell.gates)
-    return tuple(q for q in quantities(trace) if q.endswith("_gate"))
+    """The trace's gates (values in [0, 1]) as its cell type lists them (a GRU's new_gate is a tanh, not a gate)."""
+    return tuple(trace.cell.gates)
 
 
 def num_units(trace, quantity: str, layer: int = 0, reverse: bool = False) -> int:
