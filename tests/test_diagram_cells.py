@@ -121,8 +121,8 @@ def test_peephole_terms_are_the_diagonal_weights_times_the_cell():
     tr = trace(m, TEXT)
     rnn = m.model.rnn
     s = cell_step(m, tr, 6, 4)
-    w = {q: float(getattr(rnn, n + "_l0").detach()[4]) for q, n in (("input_gate", "weight_ci"), ("forget_gate", "weight_cf"),
-                                                            ("output_gate", "weight_co"))}
+    names = (("input_gate", "weight_ci"), ("forget_gate", "weight_cf"), ("output_gate", "weight_co"))
+    w = {q: float(getattr(rnn, n + "_l0").detach()[4]) for q, n in names}
     for q, c in (("input_gate", s.c_prev), ("forget_gate", s.c_prev), ("output_gate", s.c)):
         assert s.gate(q).peephole_weight == pytest.approx(w[q]) and s.gate(q).peephole == pytest.approx(w[q] * c)
         assert s.gate(q).peephole != 0
