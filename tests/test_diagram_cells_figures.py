@@ -15,6 +15,7 @@ from lstm_viz.core.loading import load_model
 from lstm_viz.core.model import ModelConfig, RNNLanguageModel
 from lstm_viz.core.trace import trace
 from lstm_viz.core.vocab import Vocab
+from lstm_viz.figures.diagram_base import fmt
 
 TEXT = 'say "hi" (twice)\nok'
 CELLS = ("lstm", "gru", "rnn", "peephole", "cifg")
@@ -38,6 +39,11 @@ def checkpoints(tmp_path_factory):
     return out
 
 
+def test_numbers_that_round_to_one_keep_their_digits():
+    assert [fmt(0.5), fmt(0.99999), fmt(-0.99999994, True), fmt(1.0), fmt(1.00004, True), fmt(0.123456)] == [
+        "0.5", "0.99999", "-0.99999994", "1", "+1.00004", "0.1235"]
+
+
 def svg_texts(path):
     root = ET.parse(path).getroot()
     return " | ".join("".join(e.itertext()) for e in root.iter("{http://www.w3.org/2000/svg}text"))
@@ -47,13 +53,16 @@ def expected_texts(s):
     """What the picture of step ``s`` must say, by cell type."""
     if s.cell == "gru":
         r, z, n = (s.gate(q).value for q in ("reset_gate", "update_gate", "new_gate"))
-        return [f"z = {z:.4g}", f"r = {r:.3g}", f"n = {n:+.4g}", f"1 \u2212 z = {1 - z:.4g}",
-                f"h\u209c = {s.h:+.4g}", f"z\u00b7h\u209c\u208b\u2081 = {s.kept:+.4g}",
-                f"(1 \u2212 z)\u00b7n = {s.written:+.4g}", "no separate cell state"]
+        return [f"z = {fmt(z)}", f"r = {fmt(r)}", f"n = {fmt(n, True)}", f"1 \u2212 z = {fmt(1 - z)}",
+                f"h\u209c = {fmt(s.h, True)}", f"z\u00b7h\u209c\u208b\u2081 = {fmt(s.kept, True)}",
+                f"(1 \u2212 z)\u00b7n = {fmt(s.written, True)}", "no separate cell state"]
     if s.cell == "rnn":
-        return [f"h\u209c = {s.h:+.4g}", f"W x + U h + b = {s.gates[0].pre:+.4g}", s.nonlinearity]
-    texts = [f"f = {s.gate('forget_gate').value:.4g}", f"i = {s.gate('input_gate').value:.4g}",
-             f"c\u209c = {s.c:+.4g}", f"h\u209c = {s.h:+.4g}", f"c\u209c\u208b\u2081 = {s.c_prev:+.4g}"]
+        g = s.gates[0]
+        return [f"h\u209c = {fmt(s.h, True)}", f"pre = {fmt(g.pre, True)}", f"W x\u209c = {fmt(g.from_input, True)}",
+                f"U h\u209c\u208b\u2081 = {fmt(g.from_hidden, True)}", f"+ b = {fmt(g.bias, True)}", s.nonlinearity]
+    texts = [f"f = {fmt(s.gate('forget_gate').value)}", f"i = {fmt(s.gate('input_gate').value)}",
+             f"c\u209c = {fmt(s.c, True)}", f"h\u209c = {fmt(s.h, True)}",
+             f"c\u209c\u208b\u2081 = {fmt(s.c_prev, True)}"]
     if s.cell == "peephole":
         texts += [f"{s.gate(q).peephole:+.3g}" for q in ("input_gate", "forget_gate", "output_gate")]
     if s.cell == "cifg":

@@ -18,8 +18,8 @@ from lstm_viz.core.errors import InputError
 from lstm_viz.core.vocab import display_token
 
 from . import parts
-from .diagram_base import (BOX, BUS, PEEP, TM1, DiagramItem, T, gate_colour, signed_colour, term_line,  # noqa: F401
-                           width_for)
+from .diagram_base import (BOX, BUS, PEEP, TM1, DiagramItem, T, fmt, gate_colour, signed_colour,  # noqa: F401
+                           term_line, width_for)
 
 W, H = DiagramItem.width, DiagramItem.height
 BELT_Y, BUS_Y, BOX_Y = 90, 370, 270  # the cell state's line, the h_{t-1}/x_t bus, the gate boxes' centre
@@ -48,15 +48,15 @@ class CellDiagram(DiagramItem):
         sc = self.scale
         # the conveyor belt: c_{t-1} -> x f -> + i g -> c_t
         self.arrow(p, [(30, BELT_Y), (MUL_F[0] - 14, BELT_Y)], signed_colour(s.c_prev, sc), width_for(s.c_prev, sc))
-        self.label(p, 34, BELT_Y - 12, f"c{TM1} = {s.c_prev:+.4g}")
+        self.label(p, 34, BELT_Y - 12, f"c{TM1} = {fmt(s.c_prev, True)}")
         self.arrow(p, [(MUL_F[0] + 14, BELT_Y), (ADD[0] - 14, BELT_Y)], signed_colour(s.kept, sc),
                    width_for(s.kept, sc))
-        self.label(p, (MUL_F[0] + ADD[0]) / 2, BELT_Y - 12, f"f\u00b7c{TM1} = {s.kept:+.4g}", "centre")
+        self.label(p, (MUL_F[0] + ADD[0]) / 2, BELT_Y - 12, f"f\u00b7c{TM1} = {fmt(s.kept, True)}", "centre")
         self.arrow(p, [(ADD[0] + 14, BELT_Y), (W - 20, BELT_Y)], signed_colour(s.c, sc), width_for(s.c, sc))
-        self.label(p, W - 24, BELT_Y - 12, f"c{T} = {s.c:+.4g}", "right")
+        self.label(p, W - 24, BELT_Y - 12, f"c{T} = {fmt(s.c, True)}", "right")
         # h_{t-1} along the bottom, x_t from below: together they feed every gate
         self.arrow(p, [(30, BUS_Y), (GATE_X["output_gate"], BUS_Y)], BUS, 2.0, head=False)
-        self.label(p, 34, BUS_Y + 20, f"h{TM1}: |h| = {s.h_prev_norm:.3g}, unit {s.unit}: {s.h_prev:+.4g}")
+        self.label(p, 34, BUS_Y + 20, f"h{TM1}: |h| = {s.h_prev_norm:.3g}, unit {s.unit}: {fmt(s.h_prev, True)}")
         self.arrow(p, [(200, H - 12), (200, BUS_Y)], BUS, 2.0, head=False)
         self.label(p, 210, H - 18, f"x{T} = {display_token(s.token)!r}, |x| = {s.x_norm:.3g}")
         for q, gs in g.items():
@@ -69,36 +69,36 @@ class CellDiagram(DiagramItem):
         # gate outputs
         self.arrow(p, [(GATE_X["forget_gate"], BOX_Y - BOX[1] / 2), (MUL_F[0], MUL_F[1] + 14)],
                    gate_colour(f.value), width_for(f.value, 1))
-        self.label(p, MUL_F[0] + 8, 150, f"f = {f.value:.4g}")
+        self.label(p, MUL_F[0] + 8, 150, f"f = {fmt(f.value)}")
         xi = GATE_X["input_gate"]
         if coupled:  # i = 1 - f: a branch off the forget gate's output
             self.arrow(p, [(MUL_F[0], PEEP_Y), (xi - 26, PEEP_Y)], gate_colour(f.value), width_for(f.value, 1))
             self.box(p, (xi, PEEP_Y), "1 \u2212 f", "#e8e0f0", (52, 26), self.font)
             self.arrow(p, [(xi, PEEP_Y - 13), (xi, MUL_IG[1]), (MUL_IG[0] - 14, MUL_IG[1])],
                        gate_colour(i.value), width_for(i.value, 1))
-            self.label(p, xi, BOX_Y + 2, f"i = {i.value:.4g}", "centre")  # where i's own layer would be
+            self.label(p, xi, BOX_Y + 2, f"i = {fmt(i.value)}", "centre")  # where i's own layer would be
         else:
             self.arrow(p, [(xi, BOX_Y - BOX[1] / 2), (xi, MUL_IG[1]), (MUL_IG[0] - 14, MUL_IG[1])],
                        gate_colour(i.value), width_for(i.value, 1))
-            self.label(p, xi - 8, MUL_IG[1] + 24, f"i = {i.value:.4g}", "right")
+            self.label(p, xi - 8, MUL_IG[1] + 24, f"i = {fmt(i.value)}", "right")
         self.arrow(p, [(GATE_X["candidate"], BOX_Y - BOX[1] / 2), (MUL_IG[0], MUL_IG[1] + 14)],
                    signed_colour(gg.value, 1), width_for(gg.value, 1))
-        self.label(p, GATE_X["candidate"] + 8, 215, f"g = {gg.value:+.4g}")
+        self.label(p, GATE_X["candidate"] + 8, 215, f"g = {fmt(gg.value, True)}")
         self.arrow(p, [(MUL_IG[0], MUL_IG[1] - 14), (ADD[0], ADD[1] + 14)], signed_colour(s.written, 1),
                    width_for(s.written, 1))
-        self.label(p, ADD[0] + 8, 140, f"i\u00b7g = {s.written:+.4g}")
+        self.label(p, ADD[0] + 8, 140, f"i\u00b7g = {fmt(s.written, True)}")
         # c_t -> tanh -> x o -> h_t
         self.arrow(p, [(TANH[0], BELT_Y), (TANH[0], TANH[1] - 14)], signed_colour(s.c, sc), width_for(s.c, sc))
         self.arrow(p, [(TANH[0], TANH[1] + 14), (MUL_O[0], MUL_O[1] - 14)], signed_colour(s.tanh_c, 1),
                    width_for(s.tanh_c, 1))
-        self.label(p, TANH[0] + 8, 215, f"tanh c{T} = {s.tanh_c:+.4g}")
+        self.label(p, TANH[0] + 8, 215, f"tanh c{T} = {fmt(s.tanh_c, True)}")
         xo = GATE_X["output_gate"]
         self.arrow(p, [(xo + BOX[0] / 2, BOX_Y), (MUL_O[0] - 14, MUL_O[1])], gate_colour(o.value),
                    width_for(o.value, 1))
-        self.label(p, xo + BOX[0] / 2 + 6, BOX_Y + 20, f"o = {o.value:.4g}")
+        self.label(p, xo + BOX[0] / 2 + 6, BOX_Y + 20, f"o = {fmt(o.value)}")
         self.arrow(p, [(MUL_O[0], MUL_O[1] + 14), (MUL_O[0], BUS_Y), (W - 20, BUS_Y)], signed_colour(s.h, 1),
                    width_for(s.h, 1))
-        self.label(p, W - 24, BUS_Y + 20, f"h{T} = {s.h:+.4g}" + (" (before W_hr)" if s.projected else ""),
+        self.label(p, W - 24, BUS_Y + 20, f"h{T} = {fmt(s.h, True)}" + (" (before W_hr)" if s.projected else ""),
                    "right")
         for xy, sign in ((MUL_F, "\u00d7"), (ADD, "+"), (MUL_IG, "\u00d7"), (MUL_O, "\u00d7")):
             self.node(p, xy, sign)
@@ -139,7 +139,7 @@ def diagram_item(step, ink: float = 1.0) -> DiagramItem:
 
 def headline(step) -> str:
     """One line for a title: where, and the state the step ends in."""
-    state = f"c = {step.c:+.4g}, h = {step.h:+.4g}" if hasattr(step, "c") else f"h = {step.h:+.4g}"
+    state = f"c = {fmt(step.c, True)}, h = {fmt(step.h, True)}" if hasattr(step, "c") else f"h = {fmt(step.h, True)}"
     return (f"{cell_type(step.cell).title}, unit {step.unit}, {step.where}, t = {step.t} "
             f"({display_token(step.token)!r}): {state}")
 

@@ -39,6 +39,17 @@ def gate_colour(value: float) -> QtGui.QColor:
     return c.darker(110)
 
 
+def fmt(value: float, sign: bool = False) -> str:
+    """``value`` to 4 significant digits, or more where 4 would round it to ±1 (a saturated gate or tanh of
+    0.99999 reads 0.99999, not 1)."""
+    spec = "+" if sign else ""
+    for digits in (4, 6, 8):
+        text = f"{value:{spec}.{digits}g}"
+        if abs(float(text)) != 1.0 or abs(value) == 1.0:
+            break
+    return text
+
+
 def width_for(value: float, scale: float) -> float:
     return 1.2 + 5.0 * min(1.0, abs(value) / max(scale, 1e-9))
 
