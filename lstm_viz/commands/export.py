@@ -37,8 +37,9 @@ def add_arguments(p) -> None:
                    "for heatmaps and data, the five that vary most for traces, one for text)")
     p.add_argument("--range", dest="time_range", metavar="START:END",
                    help="timesteps START (inclusive) to END (exclusive); either may be left out")
-    p.add_argument("--step", type=int, metavar="T", help="cell-diagram: the timestep (default: the last of the "
-                   "range); the unit is the first of --units (default 0)")
+    p.add_argument("--step", type=int, metavar="T", help="cell-diagram (the model's own cell: LSTM, GRU, RNN, "
+                   "peephole, CIFG): the timestep (default: the last of the range); the unit is the first of --units "
+                   "(default 0)")
     p.add_argument("--title", help="the figure's title (default: model name, quantity, layer, direction)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--dpi", type=float, default=300, metavar="N", help="PNG resolution (default 300)")

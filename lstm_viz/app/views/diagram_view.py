@@ -1,16 +1,15 @@
-"""colah's LSTM cell for the selected (timestep, unit), with the model's own numbers.
+"""The cell diagram of the selected (timestep, unit), with the model's own numbers, for every cell type.
 
 The numbers are lstm_viz.core.diagram.cell_step (recomputed from the weights and checked against the trace),
-computed on the Runner; the picture is lstm_viz.figures.cell_diagram.CellDiagram, the same item the exported
-figure draws, scaled to fit the view. It follows the selected timestep (Alt+←/→), unit, layer and direction;
+computed on the Runner; the picture is lstm_viz.figures.cell_diagram.diagram_item, the same item the exported
+figure draws (colah's LSTM cell, its peephole and coupled-gate variants, a GRU or a plain RNN), scaled to fit
+the view. It follows the selected timestep (Alt+←/→), unit, layer and direction;
 while the view is hidden (its dock closed or
 behind another tab) nothing is computed.
 """
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
-
-from lstm_viz.core.vocab import display_token
 
 from .choose import guarded
 
@@ -41,7 +40,7 @@ class DiagramView(QtWidgets.QWidget):
     def __init__(self, state, runner, parent=None):
         super().__init__(parent)
         self.state, self.runner = state, runner
-        self.step = None  # the CellStep drawn
+        self.step = None  # the step drawn (CellStep, GRUStep or RNNStep)
         self.item = None
         self._key = None  # what the picture (or the message) is for
         self.shown = False  # on screen (set by its dock); nothing is computed while hidden
@@ -108,12 +107,10 @@ class DiagramView(QtWidgets.QWidget):
             self.item = None
         if step is None:
             return
-        from lstm_viz.figures.cell_diagram import CellDiagram  # here: the first window shows before torch
+        from lstm_viz.figures.cell_diagram import diagram_item, headline  # here: the first window shows before torch
 
-        self.item = CellDiagram(step)
+        self.item = diagram_item(step)
         self.scene.addItem(self.item)
         self.scene.setSceneRect(self.scene.itemsBoundingRect())
         self.view.fit()
-        where = f"layer {step.layer}{', backward' if step.reverse else ''}"
-        self.title.setText(f"unit {step.unit}, {where}, t = {step.t} ({display_token(step.token)!r}): "
-                           f"c = {step.c:+.4g}, h = {step.h:+.4g}")
+        self.title.setText(headline(step))
