@@ -61,6 +61,7 @@ class CarouselView(QtWidgets.QWidget):
         lay.addWidget(self.title)
         lay.addWidget(self.plot_widget, 1)
         lay.addWidget(self.status)
+        self.setMinimumHeight(240)  # a short dock scrolls rather than squeezing the lines into the plot
         self.debounce = QtCore.QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(120)
@@ -139,7 +140,7 @@ class CarouselView(QtWidgets.QWidget):
         self.title.setText(f"{style.LABELS[self._gate()]} product from s to t = {t:,}, {where}"
                            + ", ".join(f"<span style='color:{style.unit_colour(k)}'>unit {u}</span>"
                                        for k, u in enumerate(units)))
-        lines = ["the path along which the gradient survives: near 1, it reaches back"]
+        lines = ["near 1: the state, and its gradient, reach back to s"]
         if start:
             lines.append(f"the last {SPAN:,} steps")
         gone = int(np.sum(products <= FLOOR))

@@ -150,6 +150,7 @@ class ConnectivityView(QtWidgets.QWidget):
         lay.addWidget(self.legend)
         lay.addWidget(self.plot_widget, 3)
         lay.addWidget(self.status)
+        self.setMinimumHeight(400)  # a short dock scrolls rather than squeezing the lines into the plots
         self._running(False)
         self.debounce = QtCore.QTimer(self)  # stepping through time with the keys asks once it pauses
         self.debounce.setSingleShot(True)
