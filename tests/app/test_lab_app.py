@@ -5,6 +5,7 @@ numbers for the same seed, and Esc cancels it leaving the dialog clean. File dia
 from __future__ import annotations
 
 import csv
+import threading
 
 import numpy as np
 import pytest
@@ -74,6 +75,31 @@ def test_connectivity_at_the_last_token_and_without_a_decoder(qtbot, window, che
     qtbot.waitUntil(lambda: view.status.text().startswith("⚠"), timeout=20000)
     assert "no decoder" in view.status.text() and "\n" not in view.status.text()
     assert view.result is None
+
+
+def test_cancel_stops_a_running_connectivity_and_leaves_the_view_empty(qtbot, window, checkpoint, monkeypatch):
+    from lstm_viz.app.views import connectivity_view
+
+    release, started = threading.Event(), threading.Event()
+
+    def slow(*args):  # the job stays at its first yield until the test lets it go
+        yield 0.0
+        started.set()
+        release.wait(30)
+        yield 0.0
+        return None
+
+    open_text(qtbot, window, checkpoint, TEXT)
+    monkeypatch.setattr(connectivity_view, "compute", slow)
+    show_dock(qtbot, window)
+    view = window.connectivity_view
+    qtbot.waitUntil(started.is_set, timeout=10000)
+    assert view.cancel_button.isVisible() and view.busy.isVisible()
+    view.cancel_button.click()
+    release.set()
+    qtbot.waitUntil(lambda: not window.session.runner.busy("connectivity"), timeout=10000)
+    assert view.result is None and "cancelled" in view.status.text()
+    assert not view.cancel_button.isVisible() and not view.busy.isVisible()
 
 
 @pytest.mark.parametrize("cell,gate", [("lstm", "forget_gate"), ("gru", "update_gate")])
@@ -181,6 +207,13 @@ def test_esc_cancels_the_lab_and_leaves_the_dialog_clean(qtbot, window):
     assert dialog.result is None and dialog.curves() == []
     assert dialog.run_button.isEnabled() and not dialog.export_csv_button.isEnabled()
     assert "cancelled" in dialog.status.text()
+
+    show_lab_dialog(window)  # closing the dialog cancels too
+    dialog.run_button.click()
+    qtbot.waitUntil(lambda: window.session.runner.busy("lab"), timeout=5000)
+    dialog.close()
+    assert not dialog.running() and dialog.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.session.runner.busy("lab"), timeout=20000)
 
     show_lab_dialog(window)  # a second run after the cancel goes to the end
     fill(dialog, cells=("lstm",), gaps="2", hidden=4, steps=3, seed=0)
