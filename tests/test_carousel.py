@@ -75,3 +75,13 @@ def test_bad_first_step_and_plain_rnn():
             gate_product(tr, 10, start=bad)
     with pytest.raises(InputError, match="no gate that carries"):
         gate_product(trace(tiny("rnn", layers=1), TEXT), 10)
+
+
+def test_a_model_reading_right_to_left_is_refused():
+    vocab = Vocab.from_text(TEXT)
+    torch.manual_seed(0)
+    config = ModelConfig(input_size=3, hidden_size=5, vocab_size=len(vocab), reads_backward=True)
+    tr = trace(LoadedModel(RNNLanguageModel(config).eval(), vocab, "backward"), TEXT)
+    assert tr.reads_backward
+    with pytest.raises(InputError, match="right to left"):
+        gate_product(tr, 10)

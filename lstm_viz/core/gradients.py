@@ -101,6 +101,9 @@ def gate_product(trace, t: int, units: Sequence[int] | None = None, layer: int =
     start + 1 .. t only, so a lazy trace recomputes just that stretch. Products below the smallest float64
     become 0."""
     gate = carousel_gate(trace.cell)
+    if getattr(trace, "reads_backward", False):
+        raise InputError("this model reads its text right to left: its state reaches t from the steps after t, "
+                         "and the gate product is computed for models that read left to right")
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t < len(trace):
         raise InputError(f"step {t} lies outside the trace, which has {len(trace)} timesteps")
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start <= t:

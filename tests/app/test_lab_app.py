@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lstm_viz.app import dialogs
 from lstm_viz.app.lab_panels import connectivity_at_t, show_lab_dialog
@@ -56,6 +56,9 @@ def test_connectivity_is_the_cores_for_the_selected_step(qtbot, window, checkpoi
         top = int(np.argmax(want.grad_norm))
         assert view.colours[top].name() == colours(np.array([1.0]), -1.0, 0.0)[0].name()  # the top of the scale
         assert f"distance {t - top}" in view.title.text()
+        assert f"href='#{top}'" in view.strip.toHtml().replace('"', "'")  # each token links to its step
+    view.strip.highlighted.emit(QtCore.QUrl("#5"))  # hovering a token tells its value
+    assert f"{view.result.grad_norm[5]:.3g}" in QtWidgets.QToolTip.text() and "t − s = 1" in QtWidgets.QToolTip.text()
 
 
 def test_connectivity_at_the_last_token_and_without_a_decoder(qtbot, window, checkpoint, tmp_path):
