@@ -105,6 +105,41 @@ def test_cancel_stops_a_running_connectivity_and_leaves_the_view_empty(qtbot, wi
     assert not view.cancel_button.isVisible() and not view.busy.isVisible()
 
 
+def test_a_new_model_never_shows_the_old_models_norms(qtbot, window, checkpoint, tmp_path, monkeypatch):
+    from lstm_viz.app.views import carousel_view, connectivity_view
+
+    open_text(qtbot, window, checkpoint, TEXT)
+    show_dock(qtbot, window)
+    window.state.select_time(9)
+    view, carousel = window.connectivity_view, window.carousel_view
+    wait_connectivity(qtbot, view, 9)
+    qtbot.waitUntil(lambda: carousel.drawn is not None and carousel.drawn[1] == 9, timeout=10000)
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def slow(real):
+        def job(*args):  # the new model's numbers wait until the test has looked
+            yield 0.0
+            started.release()
+            release.wait(30)
+            out = real(*args)
+            return (yield from out) if hasattr(out, "send") else out
+        return job
+
+    monkeypatch.setattr(connectivity_view, "compute", slow(connectivity_view.compute))
+    monkeypatch.setattr(carousel_view, "compute", slow(carousel_view.compute))
+    open_text(qtbot, window, make_checkpoint(tmp_path / "other.pt", seed=5), TEXT)
+    try:
+        for _ in range(2):
+            assert started.acquire(timeout=10)
+        assert view.result is None and view.colours == [] and view.strip.toPlainText() == ""
+        assert view.busy.isVisible()
+        assert carousel.products is None and carousel.curves == []
+    finally:
+        release.set()
+    got = wait_connectivity(qtbot, view, 9)
+    np.testing.assert_array_equal(got.grad_norm, connectivity(window.state.model, TEXT, 9).grad_norm)
+
+
 @pytest.mark.parametrize("cell,gate", [("lstm", "forget_gate"), ("gru", "update_gate")])
 def test_carousel_is_the_product_of_the_traces_gates(qtbot, window, tmp_path, cell, gate):
     tr = open_text(qtbot, window, make_checkpoint(tmp_path / f"{cell}.pt", cell=cell), TEXT)

@@ -99,6 +99,8 @@ class CarouselView(QtWidgets.QWidget):
         if not units:
             self._clear("select a unit")
             return
+        if self.drawn is not None and self.drawn[0] is not trace:
+            self._clear("")  # the products of another model or text do not stay while these are computed
         start = max(0, t - SPAN)
         self.status.setText("multiplying the gates…")
         self.runner.start("carousel", compute, (trace, t, units, st.layer, start),

@@ -107,6 +107,8 @@ class ConnectivityView(QtWidgets.QWidget):
         self.first_shown = 0
         self.shown = False  # on screen (set by its dock): nothing is computed while hidden
         self._for = None  # (trace, t) of the request drawn or running
+        self._drawn = None  # (trace, t) of ``result``
+        self.spaced = False  # word tokens: a space between them in the strip
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
         self.at_button = QtWidgets.QPushButton("Connectivity at t")
@@ -191,6 +193,8 @@ class ConnectivityView(QtWidgets.QWidget):
             self._clear(f"t = {t:,}: the gradient is taken through every step from the start of the text, at most "
                         f"{MAX_STEPS:,}; select an earlier step")
             return
+        if self._drawn is not None and self._drawn[0] is not trace:
+            self._clear("")  # the norms of another model or text do not stay while this one's are computed
         self._for = (trace, t)
         self._running(True)
         self.status.setText(f"differentiating the prediction at t = {t:,}…")
@@ -223,7 +227,7 @@ class ConnectivityView(QtWidgets.QWidget):
             self._clear(f"⚠ {msg}")
 
     def _clear(self, message: str) -> None:
-        self.result, self.colours = None, []
+        self.result, self.colours, self._drawn = None, [], None
         self.title.setText("")
         self.strip.clear()
         self.curve.setData([], [])
@@ -233,7 +237,9 @@ class ConnectivityView(QtWidgets.QWidget):
         if not self._current(trace, t):
             return
         self._running(False)
-        self.result = result
+        self.result, self._drawn = result, (trace, t)
+        head = trace.tokens[:200]
+        self.spaced = any(len(tok) > 1 for tok in head) and "\n" not in head  # as the coloured text decides
         norms = result.grad_norm  # (t + 1,)
         lo, hi = log_range(norms)
         self.legend.set_range(lo, hi)
@@ -262,6 +268,8 @@ class ConnectivityView(QtWidgets.QWidget):
                          f"background-color:{c.name()}'>{_esc(shown)}</a>")
             if tok == "\n":
                 parts.append("<br>")
+            elif self.spaced:
+                parts.append(" ")
         target = display_token(result.target)
         parts.append(f"<span style='color:{FOREGROUND}; border:1px solid; font-weight:bold'>"
                      f"&nbsp;→&nbsp;{_esc(target)}</span>")
