@@ -222,8 +222,9 @@ class ConnectivityView(QtWidgets.QWidget):
         return trace is self.state.trace and t == self.state.time
 
     def _failed(self, trace, t: int, msg: str) -> None:
+        if self._for == (trace, t):
+            self._running(False)  # nothing newer runs
         if self._current(trace, t):
-            self._running(False)
             self._clear(f"⚠ {msg}")
 
     def _clear(self, message: str) -> None:
@@ -234,9 +235,10 @@ class ConnectivityView(QtWidgets.QWidget):
         self.status.setText(message)
 
     def _draw(self, trace, t: int, result) -> None:
+        if self._for == (trace, t):
+            self._running(False)  # nothing newer runs
         if not self._current(trace, t):
             return
-        self._running(False)
         self.result, self._drawn = result, (trace, t)
         head = trace.tokens[:200]
         self.spaced = any(len(tok) > 1 for tok in head) and "\n" not in head  # as the coloured text decides
