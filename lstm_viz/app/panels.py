@@ -91,4 +91,5 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
             action = dock.toggleViewAction()
             action.setText(MENU_TEXT[name])  # the tabs are short; the menu says what each is
             menu.addAction(action)
+    __import__("lstm_viz.app.lab_panels", fromlist=["install_lab"]).install_lab(window)  # the long-range lab
     return docks

@@ -94,17 +94,25 @@ def carousel_gate(cell) -> str:
     raise InputError(f"a {cell.title} has no gate that carries its state: the gate product is not defined for it")
 
 
-def gate_product(trace, t: int, units: Sequence[int] | None = None, layer: int = 0) -> np.ndarray:
-    """(t + 1, n_units) float64: row s is ∏_{k = s+1..t} g_k of each unit, g the carousel gate (forget gate, or a
-    GRU's update gate); row t is 1 (nothing between). Read from the trace's own values (layer ``layer``,
-    forward direction)."""
+def gate_product(trace, t: int, units: Sequence[int] | None = None, layer: int = 0, start: int = 0) -> np.ndarray:
+    """(t + 1 − start, n_units) float64: row i is ∏_{k = s+1..t} g_k of each unit for s = start + i, g the
+    carousel gate (forget gate, or a GRU's update gate); the last row (s = t) is 1 (nothing between). Read
+    from the trace's own values (layer ``layer``, forward direction) through ``trace.window`` over steps
+    start + 1 .. t only, so a lazy trace recomputes just that stretch. Products below the smallest float64
+    become 0."""
     gate = carousel_gate(trace.cell)
+    if getattr(trace, "reads_backward", False):
+        raise InputError("this model reads its text right to left: its state reaches t from the steps after t, "
+                         "and the gate product is computed for models that read left to right")
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t < len(trace):
         raise InputError(f"step {t} lies outside the trace, which has {len(trace)} timesteps")
-    g = trace.window(gate, layer, False, 0, int(t) + 1, units).astype(np.float64)  # (t+1, U)
-    out = np.ones_like(g)  # (t+1, U)
-    if len(g) > 1:
-        out[:-1] = np.cumprod(g[:0:-1], axis=0)[::-1]  # row s: g_{s+1} * ... * g_t
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start <= t:
+        raise InputError(f"the first step {start} must lie in 0..{t}")
+    t, start = int(t), int(start)
+    g = trace.window(gate, layer, False, start + 1, t + 1, units).astype(np.float64)  # (t − start, U): g_{s+1}..g_t
+    out = np.ones((t + 1 - start, g.shape[1]))  # (t+1−start, U)
+    if len(g):
+        out[:-1] = np.cumprod(g[::-1], axis=0)[::-1]  # row i: g_{start+i+1} * ... * g_t
     return out
 
 

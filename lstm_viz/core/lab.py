@@ -230,9 +230,10 @@ def run_to_end(gen: Generator[LabProgress, None, LabResult]) -> LabResult:
 
 
 # -- files ------------------------------------------------------------------------------------------------------
-def write_csv(result: LabResult, out_dir) -> list:
+def write_csv(result: LabResult, out_dir, prefix: str = "") -> list:
     """``recall.csv`` (cell, gap, recall, lines) and ``gradients.csv`` (cell, distance, grad_norm) in
-    ``out_dir``, written atomically; returns their paths."""
+    ``out_dir``, each name after ``prefix`` (the app's "name-recall.csv"), written atomically; returns their
+    paths."""
     import csv
     from pathlib import Path
 
@@ -255,6 +256,6 @@ def write_csv(result: LabResult, out_dir) -> list:
                 w.writerow(header)
                 w.writerows(rows)
 
-        atomic_write(out / name, write)
-        paths.append(out / name)
+        atomic_write(out / (prefix + name), write)
+        paths.append(out / (prefix + name))
     return paths
