@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from .depth import install_depth
 from .views.diagram_view import DiagramView
 from .views.saturation_view import SaturationView
 from .views.span_picker import SpanPicker
@@ -43,6 +44,21 @@ def show_time_range(window, start: int, end: int) -> None:
     width = max(width, end - start + 2)
     left = max(0, (start + end) // 2 - width // 2)
     window.stack.strip.plot.setXRange(left, left + width, padding=0)
+
+
+def _follow_view(window) -> None:
+    """The toolbar's Layer and Direction boxes follow the state when a panel changes them (a click on a unit
+    of another layer in the units panel, the saturation plots or the All layers view)."""
+    from lstm_viz.qtcompat import blocked
+
+    def sync() -> None:
+        s = window.state
+        with blocked(window.layer_box, window.direction_box):
+            if window.layer_box.count() > s.layer:
+                window.layer_box.setCurrentIndex(s.layer)
+            window.direction_box.setCurrentIndex(int(s.reverse))
+
+    window.state.view_changed.connect(sync)
 
 
 def _view_menu(window) -> QtWidgets.QMenu | None:
@@ -91,4 +107,6 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
             action = dock.toggleViewAction()
             action.setText(MENU_TEXT[name])  # the tabs are short; the menu says what each is
             menu.addAction(action)
+    _follow_view(window)
+    install_depth(window)  # every layer and direction at once, below the plots
     return docks
