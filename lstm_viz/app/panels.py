@@ -1,5 +1,5 @@
 """The panels that say what the units mean, as docks of the main window: the units panel (top units per
-feature, regex search), search by example (with Shift+drag on the token strip and match), gate saturation and
+feature, regex search), search by example (with Shift+drag on the token strip or the coloured text, and match), gate saturation and
 the cell diagram. All the wiring lives here; the main window calls ``install_panels(window)`` once.
 
 Each panel subscribes to ``window.state`` and runs its core work on the window's Runner (one kind of job per
@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtWidgets
 from .depth import install_depth
 from .views.diagram_view import DiagramView
 from .views.saturation_view import SaturationView
-from .views.span_picker import SpanPicker
+from .views.span_picker import SpanPicker, TextSpanPicker
 from .views.span_search import SpanSearch
 from .views.units_panel import UnitsPanel
 
@@ -80,6 +80,10 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
     window.span_picker.picked.connect(window.span_search.set_span)
     window.span_picker.picked.connect(lambda *_: window.span_dock.raise_())
     window.span_search.span_changed.connect(window.span_picker.show_span)
+    window.text_span_picker = TextSpanPicker(window.coloured, window)  # the same gesture on the coloured text
+    window.text_span_picker.picked.connect(window.span_search.set_span)
+    window.text_span_picker.picked.connect(lambda *_: window.span_dock.raise_())
+    window.span_search.span_changed.connect(window.text_span_picker.show_span)
     window.span_search.jump.connect(lambda a, b: show_time_range(window, a, b))
 
     docks = {"units": _dock(window, "Units", "units_panel", window.units_panel),
