@@ -37,6 +37,35 @@ def _dock(window, title: str, name: str, widget) -> QtWidgets.QDockWidget:
     return dock
 
 
+EXPORT_TIPS = {"units": "CSV of the units listed here, per feature and for the regex",
+               "span": "CSV of the ranked units, or of the matches",
+               "saturation": "PNG, SVG or PDF of the saturation scatters",
+               "diagram": "PNG, SVG or PDF of the cell diagram shown"}
+
+
+def _with_export(window, name: str, widget) -> QtWidgets.QWidget:
+    """``widget`` with an Export… button under it, writing what the panel shows (panel_export)."""
+    from . import panel_export
+
+    slot = {"units": panel_export.export_units, "span": panel_export.export_span,
+            "saturation": panel_export.export_saturation, "diagram": panel_export.export_diagram}[name]
+    button = QtWidgets.QPushButton("Export…")
+    button.setToolTip(EXPORT_TIPS[name])
+    button.clicked.connect(lambda: slot(window))
+    window.export_buttons[name] = button
+    box = QtWidgets.QWidget()
+    lay = QtWidgets.QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(0)
+    lay.addWidget(widget, 1)
+    row = QtWidgets.QHBoxLayout()
+    row.setContentsMargins(4, 0, 4, 4)
+    row.addStretch(1)
+    row.addWidget(button)
+    lay.addLayout(row)
+    return box
+
+
 def show_time_range(window, start: int, end: int) -> None:
     """Pan the plots so that timesteps [start, end) are in view, keeping the zoom when they fit."""
     shown = window.stack.visible_time_range()
@@ -86,10 +115,12 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
     window.span_search.span_changed.connect(window.text_span_picker.show_span)
     window.span_search.jump.connect(lambda a, b: show_time_range(window, a, b))
 
-    docks = {"units": _dock(window, "Units", "units_panel", window.units_panel),
-             "span": _dock(window, "By example", "span_search", window.span_search),
-             "saturation": _dock(window, "Saturation", "saturation_view", window.saturation_view),
-             "diagram": _dock(window, "Cell", "cell_diagram", window.diagram_view)}
+    window.export_buttons = {}
+    docks = {"units": _dock(window, "Units", "units_panel", _with_export(window, "units", window.units_panel)),
+             "span": _dock(window, "By example", "span_search", _with_export(window, "span", window.span_search)),
+             "saturation": _dock(window, "Saturation", "saturation_view",
+                                 _with_export(window, "saturation", window.saturation_view)),
+             "diagram": _dock(window, "Cell", "cell_diagram", _with_export(window, "diagram", window.diagram_view))}
     right = QtCore.Qt.DockWidgetArea.RightDockWidgetArea
     first = docks["units"]
     window.addDockWidget(right, first)
