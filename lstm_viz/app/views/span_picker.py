@@ -12,6 +12,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 SPAN_BRUSH = QtGui.QColor(80, 200, 255, 60)
+# On the coloured text (any colour map behind it) the span is outlined in a colour no map uses
+TEXT_SPAN_PEN = QtGui.QColor(225, 0, 175)
+TEXT_SPAN_BRUSH = QtGui.QColor(225, 0, 175, 40)
 
 
 class SpanPicker(QtCore.QObject):
@@ -99,9 +102,8 @@ class _SpanShade(QtWidgets.QWidget):
         if not bands:
             return
         p = QtGui.QPainter(self)
-        pen = QtGui.QPen(SPAN_BRUSH.darker(160), 1.5)
-        p.setPen(pen)
-        p.setBrush(SPAN_BRUSH)
+        p.setPen(QtGui.QPen(TEXT_SPAN_PEN, 2))
+        p.setBrush(TEXT_SPAN_BRUSH)
         for r in bands:
             if r.intersects(QtCore.QRectF(event.rect())):
                 p.drawRect(r)
