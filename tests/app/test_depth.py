@@ -94,21 +94,27 @@ def test_hovering_another_layer_s_row_shows_its_cell_in_the_inspector(qtbot, win
     assert window.state.layer == 0  # hovering changes nothing but the hover
 
 
-def test_the_time_axis_follows_the_main_strip(qtbot, window, bi2):
+def test_the_time_axis_follows_the_main_strip_both_ways(qtbot, window, bi2):
     open_text(qtbot, window, bi2, TEXT * 3)
     view = _open_depth(qtbot, window)
     strip = window.stack.strip.plot.getViewBox()
     window.stack.strip.plot.setXRange(10, 30, padding=0)
     for h in view.rows.values():
-        # the same timestep at the same place on screen, below the main plots
-        for t in (10.0, 30.0):
-            main_x = strip.mapViewToDevice(QtCore.QPointF(t, 0)).x()
-            main_x = window.stack.strip.widget.mapToGlobal(QtCore.QPoint(int(round(main_x)), 0)).x()
-            row_x = h.vb.mapViewToDevice(QtCore.QPointF(t, 0)).x()
-            row_x = h.mapToGlobal(QtCore.QPoint(int(round(row_x)), 0)).x()
-            assert abs(main_x - row_x) <= 2, (t, main_x, row_x)
-        x0, x1 = h.vb.viewRange()[0]
-        assert x0 <= 10.5 and x1 >= 29.5
+        assert h.vb.viewRange()[0] == pytest.approx([10, 30])
+    view.rows[(1, True)].vb.setXRange(5, 25, padding=0)  # a zoom or pan in a row moves every plot
+    assert strip.viewRange()[0] == pytest.approx([5, 25])
+    assert window.stack.heatmaps["forget_gate"].vb.viewRange()[0] == pytest.approx([5, 25])
+    assert view.rows[(0, False)].vb.viewRange()[0] == pytest.approx([5, 25])
+
+
+def test_a_hidden_view_leaves_the_time_axis_alone(qtbot, window, bi2):
+    open_text(qtbot, window, bi2, TEXT)
+    window.stack.show_whole_text()
+    strip = window.stack.strip.plot.getViewBox()
+    before = strip.viewRange()[0]
+    for h in window.depth_view.rows.values():
+        h.vb.setXRange(2, 4, padding=0)
+    assert strip.viewRange()[0] == before
 
 
 def _stack_checkpoint(path, sizes=(6, 10, 6)):

@@ -64,6 +64,7 @@ class DepthView(QtWidgets.QWidget):
         self.shown = False  # on screen (set by its dock); nothing is read or drawn while hidden
         self._drawn = None  # (trace id, quantity, order, time) the rows show
         self._hover_row = None  # (layer, reverse) of the row under the mouse
+        self._syncing = False  # the rows are being moved to the main strip's time range
         self._cache: dict[tuple, object] = {}  # ("order"|"levels", ...) -> result, for the trace shown
         self._arrays: list = []  # arrays keyed by id() in the cache, kept alive while it holds them
         self.background = Background(self)  # time pyramids of long rows, off the GUI thread
@@ -85,6 +86,8 @@ class DepthView(QtWidgets.QWidget):
         lay.addLayout(head)
         lay.addLayout(self.body, 1)
         self.background.ready.connect(self._background_ready)
+        if master is not None:
+            master.getViewBox().sigXRangeChanged.connect(lambda *_: self._follow_master())
         state.trace_changed.connect(self._trace_changed)
         state.view_changed.connect(self.refresh)
         state.time_selected.connect(self._time_selected)
@@ -99,7 +102,26 @@ class DepthView(QtWidgets.QWidget):
     def set_shown(self, on: bool) -> None:
         """Whether the view is on screen (its dock is open): rows are drawn only then."""
         self.shown = on
+        self._follow_master()
         self.refresh()
+
+    # The time axis is the main strip's: the rows show exactly its range, and zooming or panning a row moves
+    # the strip (and so every plot). Not pyqtgraph's setXLink, which lines views up by screen pixels: a row
+    # wider than the plots would ask for time beyond the text, be clamped, and push a narrower range back.
+    def _follow_master(self) -> None:
+        if self.master is None or not self.shown or self._syncing:
+            return
+        x0, x1 = self.master.getViewBox().viewRange()[0]
+        self._syncing = True
+        try:
+            for h in self.rows.values():
+                h.vb.setXRange(x0, x1, padding=0)
+        finally:
+            self._syncing = False
+
+    def _row_range(self, vb, x_range) -> None:
+        if self.master is not None and self.shown and not self._syncing:
+            self.master.setXRange(*x_range, padding=0)
 
     def _trace_changed(self, trace) -> None:
         self._cache, self._arrays, self._drawn = {}, [], None
@@ -107,11 +129,12 @@ class DepthView(QtWidgets.QWidget):
         keys = [] if trace is None else [(l, r) for l in range(trace.num_layers) for r in trace.directions]
         if keys != list(self.rows):
             self._build(keys, trace is not None and trace.bidirectional)
+            self._follow_master()  # new rows start on the plots' time range
         self.refresh()
 
     def _build(self, keys, bidirectional: bool) -> None:
         for h in self.rows.values():
-            h.plot.setXLink(None)  # no link left from a live axis to a deleted one
+            h.vb.sigXRangeChanged.disconnect(self._row_range)
             self.body.removeWidget(h)
             h.hide()
             h.deleteLater()
@@ -120,9 +143,7 @@ class DepthView(QtWidgets.QWidget):
             h = HeatmapView(self.state.quantity)
             h.axis.setLabel(row_label(layer, reverse, bidirectional), color=FOREGROUND)
             h.setMinimumHeight(40)
-            if self.master is not None:
-                h.plot.setXLink(self.master)
-                h.vb.setXRange(*self.master.getViewBox().viewRange()[0], padding=0)
+            h.vb.sigXRangeChanged.connect(self._row_range)
             h.hovered.connect(lambda t, row, k=(layer, reverse): self._row_hover(k, t, row))
             h.clicked.connect(lambda t, row, add, k=(layer, reverse): self._row_click(k, t, row, add))
             self.body.addWidget(h, 1)
