@@ -45,13 +45,15 @@ EXPORT_TIPS = {"units": "CSV of the units listed here, per feature and for the r
 
 def _with_export(window, name: str, widget) -> QtWidgets.QWidget:
     """``widget`` with an Export… button under it, writing what the panel shows (panel_export)."""
-    from . import panel_export
+    def export() -> None:  # panel_export (and torch, through the checkpoint writer) is imported on first use
+        from . import panel_export
 
-    slot = {"units": panel_export.export_units, "span": panel_export.export_span,
-            "saturation": panel_export.export_saturation, "diagram": panel_export.export_diagram}[name]
+        {"units": panel_export.export_units, "span": panel_export.export_span,
+         "saturation": panel_export.export_saturation, "diagram": panel_export.export_diagram}[name](window)
+
     button = QtWidgets.QPushButton("Export…")
     button.setToolTip(EXPORT_TIPS[name])
-    button.clicked.connect(lambda: slot(window))
+    button.clicked.connect(export)
     window.export_buttons[name] = button
     box = QtWidgets.QWidget()
     lay = QtWidgets.QVBoxLayout(box)
