@@ -1,6 +1,7 @@
 """The panels that say what the units mean, as docks of the main window: the units panel (top units per
-feature, regex search), search by example (with Shift+drag on the token strip or the coloured text, and match), gate saturation and
-the cell diagram. All the wiring lives here; the main window calls ``install_panels(window)`` once.
+feature, regex search), search by example (with Shift+drag on the token strip or the coloured text, and
+match), gate saturation and the cell diagram, each with an Export… button; and the All layers view (depth.py).
+All the wiring lives here; the main window calls ``install_panels(window)`` once.
 
 Each panel subscribes to ``window.state`` and runs its core work on the window's Runner (one kind of job per
 panel, so a newer request supersedes a running one and closing the window cancels them).
