@@ -28,6 +28,9 @@ def install_depth(window) -> QtWidgets.QDockWidget:
     dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
                      | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+    # The right-hand docks reach down to the bottom, so this one sits under the plots alone, as wide as they
+    # are: its rows' timesteps line up with theirs.
+    window.setCorner(QtCore.Qt.Corner.BottomRightCorner, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
     window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.hide()  # a mode the user asks for: the plots keep the room until then
     window.depth_view, window.depth_dock = view, dock
