@@ -64,6 +64,15 @@ def test_a_bad_regex_is_one_line_in_the_panel(qtbot, window, checkpoint):
     panel.search_regex()
     qtbot.waitUntil(lambda: panel.status.text().startswith("⚠"), timeout=10000)
     assert "does not compile" in panel.status.text() and "\n" not in panel.status.text()
+    # the feature table may arrive after the regex's error: the error stays in view
+    qtbot.waitUntil(lambda: not window.session.runner.busy(), timeout=10000)
+    panel._progress(window.state.trace, 0.5)
+    panel._table_ready(window.state.trace, dict(panel.table))
+    assert panel.status.text().startswith("⚠") and "does not compile" in panel.status.text()
+    panel.regex.setText("")
+    panel.search_regex()
+    panel._table_ready(window.state.trace, dict(panel.table))
+    assert panel.status.text().startswith("top 3 units")
 
 
 def strip_pos(window, t):
