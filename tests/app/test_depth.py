@@ -150,9 +150,18 @@ def test_a_one_layer_model_says_so(qtbot, window, tmp_path):
     np.testing.assert_array_equal(view.rows[(0, False)].image.image, tr.get("cell", 0).T)
 
 
-def test_the_view_reads_nothing_while_hidden(qtbot, window, bi2):
+def test_the_view_reads_nothing_while_hidden_and_its_shortcut_is_listed(qtbot, window, bi2):
+    from lstm_viz.app.actions import shortcut_rows
+
     open_text(qtbot, window, bi2, TEXT)
     assert all(h.shape == (0, 0) for h in window.depth_view.rows.values())
+    assert ("All layers", "Ctrl+Shift+L") in shortcut_rows(window)  # the help page lists it
+    keys = [k for _, k in shortcut_rows(window)]
+    assert keys.count("Ctrl+Shift+L") == 1
+    window.act_depth.trigger()
+    qtbot.waitUntil(lambda: window.depth_view.shown)
+    window.depth_dock.close()  # its own close button: the menu toggle follows
+    assert not window.act_depth.isChecked() and not window.depth_view.shown
 
 
 def test_export_button_writes_the_rows_as_shown(qtbot, window, bi2, tmp_path, monkeypatch):
