@@ -19,18 +19,23 @@ def current_view(window) -> dict:
             "time_range": window.stack.visible_time_range(), "quantity": s.quantity}
 
 
+DEPTH = "all layers"  # File > Export figure's name for the depth view
+
+
 def figure_choices(quantities) -> list[str]:
     """The views File > Export figure offers for a cell with ``quantities``: a GRU's "reset", "update", "new",
-    "hidden" heatmaps; an LSTM's "forget", "input", ..."""
-    return ["dashboard", *(q.removesuffix("_gate") for q in quantities), "traces", "text"]
+    "hidden" heatmaps; an LSTM's "forget", "input", ...; and every layer at once."""
+    return ["dashboard", *(q.removesuffix("_gate") for q in quantities), "traces", "text", DEPTH]
 
 
-def ask_save_path(window, caption: str, filters: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """A save dialog offering ``filters`` [(label, ".ext")]; (path, chosen label) or None when cancelled.
-    A name typed without one of the offered extensions gets the chosen filter's (PDF chosen: ".pdf")."""
+def ask_save_path(window, caption: str, filters: list[tuple[str, str]], name: str = "") -> tuple[str, str] | None:
+    """A save dialog offering ``filters`` [(label, ".ext")], suggesting the file ``name`` in the last export
+    folder; (path, chosen label) or None when cancelled. A name typed without one of the offered extensions
+    gets the chosen filter's (PDF chosen: ".pdf")."""
     text = ";;".join(f"{label} (*{ext})" for label, ext in filters)
-    path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-        window, caption, window.settings.value("recent/export", "", type=str), text)
+    folder = window.settings.value("recent/export", "", type=str)
+    start = str(Path(folder) / name) if folder and name else (name or folder)
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(window, caption, start, text)
     if not path:
         return None
     label, ext = next(((lab, e) for lab, e in filters if chosen.startswith(lab)), filters[0])
@@ -57,8 +62,13 @@ def export_figure(window) -> None:
         window.status_label.setText("nothing to export yet: no analysis")
         return
     choices = figure_choices(s.quantities)
-    view, ok = QtWidgets.QInputDialog.getItem(window, "Export figure", "View:", choices, 0, False)
+    dock = getattr(window, "depth_dock", None)
+    first = choices.index(DEPTH) if dock is not None and dock.isVisible() else 0  # the view in sight
+    view, ok = QtWidgets.QInputDialog.getItem(window, "Export figure", "View:", choices, first, False)
     if not ok:
+        return
+    if view == DEPTH:
+        export_depth(window)
         return
     asked = ask_save_path(window, "Export figure", FIGURE_FILTERS)
     if not asked:
@@ -80,6 +90,35 @@ def export_figure(window) -> None:
     spec = FigureSpec(view=view, layer=v["layer"], reverse=v["reverse"], units=units,
                       time_range=v["time_range"], quantity=v["quantity"], order=order)
     _run(window, lambda: write_figure(s.trace, spec, path), f"wrote {path}", "Export figure")
+
+
+def depth_spec(window):
+    """The All layers view as a FigureSpec: the focus quantity, each row's unit order, the visible range."""
+    from lstm_viz.figures import FigureSpec
+
+    s = window.state
+    view = getattr(window, "depth_view", None)
+    orders = None
+    if view is not None and view.rows and all(len(h.axis.order) for h in view.rows.values()):
+        orders = tuple(tuple(int(u) for u in h.axis.order) for h in view.rows.values())
+    return FigureSpec(view="depth", quantity=s.quantity, time_range=window.stack.visible_time_range(),
+                      orders=orders)
+
+
+def export_depth(window) -> None:
+    """Every layer and direction of the focus quantity, as the All layers view shows them (PNG, SVG, PDF)."""
+    s = window.state
+    if s.trace is None:
+        window.status_label.setText("nothing to export yet: no analysis")
+        return
+    asked = ask_save_path(window, "Export all layers", FIGURE_FILTERS,
+                          f"all-layers-{s.quantity.removesuffix('_gate')}.png")
+    if not asked:
+        return
+    from lstm_viz.figures import export_figure as write_figure
+
+    spec, path = depth_spec(window), asked[0]
+    _run(window, lambda: write_figure(s.trace, spec, path), f"wrote {path}", "Export all layers")
 
 
 def data_filters(quantity: str) -> list[tuple[str, str]]:

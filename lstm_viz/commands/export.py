@@ -15,7 +15,7 @@ from lstm_viz.look import SHORT, quantity_name, state_quantity
 from ._common import add_model_arguments, add_text_arguments, load_model_from_args, read_input
 
 QUANTITY_NAMES = {**SHORT, **{q: q for q in ALL_QUANTITIES}}  # "forget", "forget_gate", "reset", ... of any cell
-VIEWS = (*QUANTITY_NAMES, "traces", "text", "dashboard", "saturation", "cell-diagram")
+VIEWS = (*QUANTITY_NAMES, "traces", "text", "dashboard", "saturation", "cell-diagram", "depth")
 FIGURES = (".png", ".svg", ".pdf")
 DATA = (".csv", ".npz")
 
@@ -27,9 +27,10 @@ def add_arguments(p) -> None:
                    help="what to draw: a quantity of the model's cell as a heatmap (an LSTM's forget, input, output, "
                    "candidate, cell, hidden; a GRU's reset, update, new, hidden; full names such as forget_gate "
                    "too), 'traces' (line plots of a few units), 'text' (the text coloured by one unit), "
-                   "'saturation', 'cell-diagram' or 'dashboard' (default). For CSV: the quantity to write")
+                   "'saturation', 'cell-diagram', 'depth' (the --quantity of every layer and direction, stacked) or "
+                   "'dashboard' (default). For CSV: the quantity to write")
     p.add_argument("--quantity", choices=tuple(QUANTITY_NAMES), default=None, metavar="QUANTITY",
-                   help="what the traces, text and dashboard views show (default: the cell state, or the hidden "
+                   help="what the traces, text, depth and dashboard views show (default: the cell state, or the hidden "
                    "state of a cell without one, such as a GRU)")
     p.add_argument("--layer", type=int, default=0, metavar="L", help="layer, from 0 (default 0)")
     p.add_argument("--reverse", action="store_true", help="the backward direction of a bidirectional LSTM")

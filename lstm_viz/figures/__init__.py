@@ -5,7 +5,8 @@
 
 Views: any quantity of the trace's cell as a heatmap (an LSTM's "forget", "input", "output", "candidate", "cell",
 "hidden"; a GRU's "reset", "update", "new", "hidden"; full names such as "forget_gate" too),
-"traces" (line plots of a few units), "text" (the text coloured by one unit) and "dashboard" (all of them).
+"traces" (line plots of a few units), "text" (the text coloured by one unit), "dashboard" (all of them),
+"saturation", "cell-diagram" and "depth" (one quantity of every layer and direction, stacked).
 """
 import lstm_viz.qtcompat  # noqa: F401  (PySide6 reference-count work-around, before any Qt call)
 

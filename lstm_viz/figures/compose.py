@@ -24,7 +24,7 @@ from .text_item import ColouredText
 
 # A heatmap of one quantity, by its short name ("forget", "reset") or its full name ("forget_gate"), of any cell
 HEATMAP_VIEWS = {**look.SHORT, **{q: q for q in ALL_QUANTITIES}}
-VIEWS = (*HEATMAP_VIEWS, "traces", "text", "dashboard", "saturation", "cell-diagram")
+VIEWS = (*HEATMAP_VIEWS, "traces", "text", "dashboard", "saturation", "cell-diagram", "depth")
 TRACE_UNITS = 5  # units drawn by "traces" and "text" when none are chosen: the ones that vary most
 TEXT_UNITS = 1
 MAX_TEXT_UNITS = 8
@@ -43,6 +43,8 @@ class FigureSpec:
     title: str | None = None  # None: model name, quantity, layer and direction
     diagram: object | None = None  # "cell-diagram": its numbers, a lstm_viz.core.diagram.CellStep
     order: tuple[int, ...] | None = None  # heatmap rows top to bottom (the app's on-screen order); None: by number
+    # "depth": each (layer, direction) row's unit order, one per row (figures.depth.depth_rows); None: by number
+    orders: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self):
         if self.view not in VIEWS:
@@ -53,6 +55,8 @@ class FigureSpec:
             object.__setattr__(self, "units", tuple(int(u) for u in self.units))
         if self.order is not None:
             object.__setattr__(self, "order", tuple(int(u) for u in self.order))
+        if self.orders is not None:
+            object.__setattr__(self, "orders", tuple(tuple(int(u) for u in o) for o in self.orders))
 
     @property
     def shown_quantity(self) -> str | None:
@@ -158,6 +162,10 @@ def build_figure(trace: Trace, spec: FigureSpec, ink: float = 1.0) -> Figure:
         from .cell_diagram import cell_diagram_figure
 
         return cell_diagram_figure(trace, spec, ink)
+    if spec.view == "depth":
+        from .depth import depth_figure
+
+        return depth_figure(trace, spec, ink)
     return _dashboard(trace, spec, ink)
 
 

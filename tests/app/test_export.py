@@ -136,5 +136,5 @@ def test_a_gru_exports_its_dashboard_and_heatmaps_from_the_window(qtbot, window,
         a = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
         a = a[:, :img.width() * 3].reshape(img.height(), img.width(), 3)
         assert (a < 250).any(axis=2).mean() > 0.05, f"{view}: nearly blank"
-    assert offered[0] == ["dashboard", "reset", "update", "new", "hidden", "traces", "text"]
+    assert offered[0] == ["dashboard", "reset", "update", "new", "hidden", "traces", "text", "all layers"]
     assert window.errors == []

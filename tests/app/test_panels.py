@@ -64,6 +64,15 @@ def test_a_bad_regex_is_one_line_in_the_panel(qtbot, window, checkpoint):
     panel.search_regex()
     qtbot.waitUntil(lambda: panel.status.text().startswith("⚠"), timeout=10000)
     assert "does not compile" in panel.status.text() and "\n" not in panel.status.text()
+    # the feature table may arrive after the regex's error: the error stays in view
+    qtbot.waitUntil(lambda: not window.session.runner.busy(), timeout=10000)
+    panel._progress(window.state.trace, 0.5)
+    panel._table_ready(window.state.trace, dict(panel.table))
+    assert panel.status.text().startswith("⚠") and "does not compile" in panel.status.text()
+    panel.regex.setText("")
+    panel.search_regex()
+    panel._table_ready(window.state.trace, dict(panel.table))
+    assert panel.status.text().startswith("top 3 units")
 
 
 def strip_pos(window, t):
@@ -258,3 +267,36 @@ def test_a_gru_s_panels_search_its_hidden_state_and_offer_its_own_quantities(qtb
     assert [box.itemData(i) for i in range(box.count())] == ["reset_gate", "update_gate", "new_gate", "hidden"]
     assert box.currentData() == "hidden"
     assert "hidden state" in panel.status.text() and "cell state" not in panel.status.text()
+
+
+def _token_pos(window, t):
+    x, y, w, _ = window.coloured.boxes[t]
+    return QtCore.QPoint(int(x + max(w, 4) / 2), int(y + window.coloured.line_h / 2))
+
+
+def test_shift_drag_on_the_coloured_text_searches_the_span_and_shades_it(qtbot, window, checkpoint):
+    open_text(qtbot, window, checkpoint, TEXT)
+    text, picker, panel = window.coloured, window.text_span_picker, window.span_search
+    qtbot.waitUntil(lambda: text.laid == len(window.state.trace))
+    window.state.select_time(2)
+    shift = QtCore.Qt.KeyboardModifier.ShiftModifier
+    qtbot.mousePress(text, LEFT, shift, _token_pos(window, 13))
+    qtbot.mouseMove(text, _token_pos(window, 9))  # dragged leftwards: the span still runs forwards
+    qtbot.mouseRelease(text, LEFT, shift, _token_pos(window, 9))
+    assert panel.span == (9, 14) and picker.span == (9, 14)
+    assert window.state.time == 2  # a Shift+drag is no click on a timestep
+    assert window.span_picker.region.isVisible()  # the strip shades the same span
+    bands = picker.shade.bands()
+    assert len(bands) == 1 and bands[0].contains(QtCore.QPointF(_token_pos(window, 11)))
+    assert not bands[0].contains(QtCore.QPointF(_token_pos(window, 15)))
+    qtbot.waitUntil(lambda: panel.results.count() > 0, timeout=10000)
+    from lstm_viz.core.search import search_span
+    expected = search_span(window.state.trace, 9, 14, "cell", k=len(panel.scores))
+    assert [(s.layer, s.unit) for s in panel.scores] == [(s.layer, s.unit) for s in expected]
+    panel.set_span(20, 40)  # typed: the text shades it too, over the lines it covers
+    lines = sorted(set(text.boxes[20:40, 3]))
+    assert picker.span == (20, 40) and len(lines) > 1
+    assert [b.top() for b in picker.shade.bands()] == [text.boxes[20:40][text.boxes[20:40, 3] == n][0, 1]
+                                                        for n in lines]
+    qtbot.mouseClick(text, LEFT, pos=_token_pos(window, 5))  # a plain click still selects a timestep
+    assert window.state.time == 5 and panel.span == (20, 40)

@@ -1,11 +1,11 @@
 """Search by example (LSTMVis' hypothesis and match) in the app.
 
-Pick a span of the text (Shift+drag on the token strip, or type its timesteps); the units that are on inside it
-and off around it are ranked by lstm_viz.core.search.search_span, with or without the user's threshold.
-Choosing units in the list selects them everywhere; *Find matches* lists the other places where they switch
-on together (lstm_viz.core.match), with their context; clicking one selects its first timestep and asks the
-plots to show it (``jump``). The units' statistics over the text are kept per trace and quantity, so a new span
-costs a few milliseconds. Searches run on the Runner; a newer one supersedes a running one.
+Pick a span of the text (Shift+drag on the token strip or the coloured text, or type its timesteps); the units
+that are on inside it and off around it are ranked by lstm_viz.core.search.search_span, with or without the
+user's threshold. Choosing units in the list selects them everywhere; *Find matches* lists the other places
+where they switch on together (lstm_viz.core.match), with their context; clicking one selects its first
+timestep and asks the plots to show it (``jump``). The units' statistics over the text are kept per trace and
+quantity, so a new span costs a few milliseconds. Searches run on the Runner; a newer one supersedes a running one.
 """
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ class SpanSearch(QtWidgets.QWidget):
         self.stats: dict = {}  # (id(trace), quantity) -> {(layer, reverse): SpreadStats}
         self.scores: list = []
         self.matches: list = []
-        self.hint = QtWidgets.QLabel("Shift+drag on the token strip to pick a span, or type it:")
+        self.hint = QtWidgets.QLabel("Shift+drag on the token strip or the coloured text to pick a span, "
+                                     "or type it:")
         self.hint.setWordWrap(True)
         self.start_box, self.end_box = QtWidgets.QSpinBox(), QtWidgets.QSpinBox()
         self.start_box.setPrefix("t ")

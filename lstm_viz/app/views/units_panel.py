@@ -51,6 +51,7 @@ class UnitsPanel(QtWidgets.QWidget):
         self.best = None  # the UnitScore with the largest |r| in the table
         self._text = ""
         self._model = None  # the model of the last trace (its first trace is searched at once)
+        self._regex_note = ""  # why the regex typed finds nothing ("⚠ ... does not compile"): kept in view
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         font = self.headline.font()
@@ -93,6 +94,7 @@ class UnitsPanel(QtWidgets.QWidget):
     # -- state -> panel -------------------------------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
         self.table, self.best = {}, None
+        self._regex_note = ""
         self.list.clear()
         self.regex_list.clear()
         self.headline.setText("")
@@ -123,7 +125,12 @@ class UnitsPanel(QtWidgets.QWidget):
 
     def _progress(self, trace, value) -> None:
         if trace is self.state.trace and isinstance(value, float):
-            self.status.setText(f"finding the units that follow the text's features… {value:.0%}")
+            self._say(f"finding the units that follow the text's features… {value:.0%}")
+
+    def _say(self, text: str) -> None:
+        """The status line, unless it says why the regex typed finds nothing (the table, arriving later,
+        must not hide that)."""
+        self.status.setText(self._regex_note or text)
 
     def _failed(self, trace, msg: str) -> None:
         if trace is self.state.trace:
@@ -153,7 +160,7 @@ class UnitsPanel(QtWidgets.QWidget):
         from lstm_viz.look import LABELS, state_quantity
 
         what = LABELS[state_quantity(trace.cell)].rsplit(" ", 1)[0]  # "cell state", or "hidden state" for a GRU
-        self.status.setText(f"top {TOP_K} units per feature, by |r| of the {what} with the feature")
+        self._say(f"top {TOP_K} units per feature, by |r| of the {what} with the feature")
 
     def _headline(self) -> None:
         """The best unit of the text (a link: click selects it), and what the selected unit follows when the
@@ -207,12 +214,18 @@ class UnitsPanel(QtWidgets.QWidget):
         pattern = self.regex.text()
         trace = self.state.trace
         self.regex_list.clear()
+        self._regex_note = ""
         if not pattern.strip() or trace is None:
             return
         self.status.setText(f"searching units for /{pattern}/…")
         self.runner.start("units_regex", regex_units, (trace, self.state.text, pattern),
                           returned=guarded(self, lambda scores: self._regex_ready(trace, pattern, scores)),
-                          errored=guarded(self, lambda msg: self._failed(trace, msg)))
+                          errored=guarded(self, lambda msg: self._regex_failed(trace, pattern, msg)))
+
+    def _regex_failed(self, trace, pattern: str, msg: str) -> None:
+        if trace is self.state.trace and pattern == self.regex.text():
+            self._regex_note = f"⚠ {msg}"
+            self.status.setText(self._regex_note)
 
     def _regex_ready(self, trace, pattern: str, scores) -> None:
         if trace is not self.state.trace or pattern != self.regex.text():

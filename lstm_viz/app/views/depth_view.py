@@ -1,0 +1,284 @@
+"""All layers and both directions at once: one heatmap of the focus quantity per (layer, direction), stacked
+with the main plots' time axis, so a user sees where in the depth a feature appears (LSTMVis users asked for it).
+
+Rows are labelled "layer 0", "layer 1 ←" (← the backward direction). Each row keeps its own units (layers of a
+LayerStack differ in size; with proj_size the hidden state has fewer units) and its own colour range
+(lstm_viz.look.levels of that row), and orders its units by the same rule as the main plots (the state's
+order), computed on the row's own numbers: a variance order taken from another layer would mean nothing here.
+The row of the layer and direction the main view shows is marked and outlines the selected units.
+
+The numbers come through the trace interface in ``row_values`` alone (the one place to change when traces
+are read lazily); while the view is hidden nothing is read or drawn.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from .. import style
+from .binned import SYNC_VALUES, Background, TimeBins
+from .choose import select_units
+from .common import FOREGROUND
+from .heatmap import HeatmapView
+
+CURRENT = "#ffd24f"  # the label of the row the main view shows
+ROW_HEIGHT = 90  # pixels each row asks for (it may get less in a low dock)
+
+
+def row_values(trace, quantity: str, layer: int, reverse: bool) -> np.ndarray:
+    """(T, units) of one row: the trace's ``quantity`` in ``layer`` and direction ``reverse``."""
+    return trace.get(quantity, layer, reverse)
+
+
+def row_order(trace, quantity: str, layer: int, reverse: bool, mode: str, t: int) -> np.ndarray:
+    """The row's unit order by the main plots' rule (``mode``: index, variance, mean, activation at ``t``),
+    read through the trace interface: its streaming statistics, or one timestep's window."""
+    n = trace.window(quantity, layer, reverse, 0, min(1, len(trace))).shape[1]
+    if mode == "index" or n == 0 or len(trace) == 0:
+        return np.arange(n)
+    if mode in ("variance", "mean"):
+        stats = trace.stats(quantity, layer, reverse)
+        key = np.nan_to_num(stats.var if mode == "variance" else stats.mean)
+    else:
+        t = min(max(int(t), 0), len(trace) - 1)
+        key = np.nan_to_num(trace.window(quantity, layer, reverse, t, t + 1)[0].astype(np.float64))
+    return np.argsort(-key, kind="stable")
+
+
+def row_label(layer: int, reverse: bool, bidirectional: bool) -> str:
+    """"layer 0" (one direction), "layer 0 →" and "layer 0 ←" (both)."""
+    return f"layer {layer}" + ((" ←" if reverse else " →") if bidirectional else "")
+
+
+class DepthView(QtWidgets.QWidget):
+    """Subscribes to the AppState; writes the hover, the layer, direction and unit chosen by a click."""
+
+    export_requested = QtCore.Signal()
+    inspect = QtCore.Signal(int, bool, int, object)  # layer, reverse, t, unit under the mouse in another row
+
+    def __init__(self, state, master=None, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.master = master  # the main token strip's PlotItem: every row's time axis follows it
+        self.rows: dict[tuple[int, bool], HeatmapView] = {}
+        self.shown = False  # on screen (set by its dock); nothing is read or drawn while hidden
+        self._drawn = None  # (trace id, quantity, order, time) the rows show
+        self._hover_row = None  # (layer, reverse) of the row under the mouse
+        self._syncing = False  # the rows are being moved to the main strip's time range
+        self._cache: dict[tuple, object] = {}  # ("order"|"levels", ...) -> result, for the trace shown
+        self._arrays: list = []  # arrays keyed by id() in the cache, kept alive while it holds them
+        self.background = Background(self)  # time pyramids of long rows, off the GUI thread
+        self.title = QtWidgets.QLabel()
+        self.title.setWordWrap(True)
+        self.export_button = QtWidgets.QPushButton("Export…")
+        self.export_button.setToolTip("PNG, SVG or PDF of every layer and direction, over the visible time range")
+        self.export_button.clicked.connect(self.export_requested)
+        head = QtWidgets.QHBoxLayout()
+        head.setContentsMargins(4, 2, 4, 0)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.export_button)
+        rows = QtWidgets.QWidget()
+        self.body = QtWidgets.QVBoxLayout(rows)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(1)
+        scroll = QtWidgets.QScrollArea()  # a deep model's rows scroll rather than squeeze the plots
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(rows)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        lay.addWidget(scroll, 1)
+        self.background.ready.connect(self._background_ready)
+        if master is not None:
+            master.getViewBox().sigXRangeChanged.connect(lambda *_: self._follow_master())
+        state.trace_changed.connect(self._trace_changed)
+        state.view_changed.connect(self.refresh)
+        state.time_selected.connect(self._time_selected)
+        state.selection_changed.connect(lambda _: self._marks())
+        state.hover_changed.connect(self._hover)
+        self._trace_changed(state.trace)
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(800, 2 * ROW_HEIGHT + 30)
+
+    # -- state -> view --------------------------------------------------------------------------------------
+    def set_shown(self, on: bool) -> None:
+        """Whether the view is on screen (its dock is open): rows are drawn only then."""
+        self.shown = on
+        self._follow_master()
+        self.refresh()
+
+    # The time axis is the main strip's: the rows show exactly its range, and zooming or panning a row moves
+    # the strip (and so every plot). Not pyqtgraph's setXLink, which lines views up by screen pixels: a row
+    # wider than the plots would ask for time beyond the text, be clamped, and push a narrower range back.
+    def _follow_master(self) -> None:
+        if self.master is None or not self.shown or self._syncing:
+            return
+        x0, x1 = self.master.getViewBox().viewRange()[0]
+        self._syncing = True
+        try:
+            for h in self.rows.values():
+                h.vb.setXRange(x0, x1, padding=0)
+        finally:
+            self._syncing = False
+
+    def _row_range(self, vb, x_range) -> None:
+        if self.master is not None and self.shown and not self._syncing:
+            self.master.setXRange(*x_range, padding=0)
+
+    def _trace_changed(self, trace) -> None:
+        self._cache, self._arrays, self._drawn = {}, [], None
+        self.background.clear()
+        keys = [] if trace is None else [(l, r) for l in range(trace.num_layers) for r in trace.directions]
+        if keys != list(self.rows):
+            self._build(keys, trace is not None and trace.bidirectional)
+            self._follow_master()  # new rows start on the plots' time range
+        self.refresh()
+
+    def _build(self, keys, bidirectional: bool) -> None:
+        for h in self.rows.values():
+            h.vb.sigXRangeChanged.disconnect(self._row_range)
+            self.body.removeWidget(h)
+            h.hide()
+            h.deleteLater()
+        self.rows = {}
+        for layer, reverse in keys:
+            h = HeatmapView(self.state.quantity)
+            h.axis.setLabel(row_label(layer, reverse, bidirectional), color=FOREGROUND)
+            h.setMinimumHeight(40)
+            h.vb.sigXRangeChanged.connect(self._row_range)
+            h.hovered.connect(lambda t, row, k=(layer, reverse): self._row_hover(k, t, row))
+            h.clicked.connect(lambda t, row, add, k=(layer, reverse): self._row_click(k, t, row, add))
+            self.body.addWidget(h, 1)
+            self.rows[(layer, reverse)] = h
+
+    def _quantity(self) -> str:
+        return self.state.quantity  # the state falls back to h for a cell without the asked quantity
+
+    def refresh(self) -> None:
+        """Draw every row of the focus quantity, in the state's order (when shown and not drawn already)."""
+        s = self.state
+        trace = s.trace
+        self._title()
+        if trace is None or not self.shown:
+            self._marks()
+            return
+        q = self._quantity()
+        key = (id(trace), q, s.order, s.time if s.order == "activation" else None)
+        if key != self._drawn:
+            for (layer, reverse), h in self.rows.items():
+                if h.quantity != q:
+                    self._recolour(h, q)
+                values = row_values(trace, q, layer, reverse)
+                order = self._cached(("order", q, layer, reverse, *key[2:]),
+                                     lambda: row_order(trace, q, layer, reverse, s.order, s.time))
+                levels = self._cached(("levels", q, layer, reverse), lambda: style.levels(q, values))
+                h.set_data(values, order, levels, self._bins(values))
+            self._drawn = key
+        self._marks()
+        self._time_selected(s.time)
+
+    def _cached(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    def _bins(self, values: np.ndarray):
+        """Pyramid provider for long rows, as the main heatmaps have (None for short ones)."""
+        if values.size <= SYNC_VALUES:
+            return None
+        self._arrays.append(values)
+        return lambda v: self.background.get("bins", v, lambda a: TimeBins(a).build())
+
+    def _background_ready(self) -> None:
+        for h in self.rows.values():
+            h.refresh_if_sampled()
+
+    @staticmethod
+    def _recolour(h: HeatmapView, q: str) -> None:
+        """A row of another quantity: its colour map and colour bar follow."""
+        h.quantity = q
+        h.image.setLookupTable(style.colormap(q).getLookupTable(nPts=256))
+        h.bar.setColorMap(style.colormap(q))
+
+    def _title(self) -> None:
+        s, trace = self.state, self.state.trace
+        if trace is None:
+            self.title.setText("analyse a text first")
+            return
+        n = len(self.rows)
+        label = style.LABELS[self._quantity()]
+        if n == 1:
+            text = f"{label}: this model has 1 layer and one direction, the same as its heatmap above"
+        else:
+            layers = f"{trace.num_layers} layer{'s' if trace.num_layers > 1 else ''}"
+            both = ", both directions (→ forward, ← backward)" if trace.bidirectional else ""
+            text = f"{label} of all {layers}{both}; click a row to show its layer"
+        self.title.setText(text)
+        for (layer, reverse), h in self.rows.items():
+            current = (layer, reverse) == (s.layer, s.reverse)
+            h.axis.setLabel(row_label(layer, reverse, trace.bidirectional) + (" ▸" if current else ""),
+                            color=CURRENT if current else FOREGROUND)
+
+    def _marks(self) -> None:
+        """The selected units outlined in the row the main view shows (the selection is of that layer)."""
+        s = self.state
+        for k, h in self.rows.items():
+            if k != (s.layer, s.reverse) or not len(h.axis.order):
+                h.set_marks([], [])
+                continue
+            where = {int(u): r for r, u in enumerate(h.axis.order)}
+            units = [u for u in s.units if u in where]
+            h.set_marks([where[u] for u in units], [style.unit_colour(s.units.index(u)) for u in units])
+
+    def _time_selected(self, t: int) -> None:
+        if self.state.trace is not None:
+            for h in self.rows.values():
+                h.set_selected_time(t)
+
+    def _hover(self, t, unit) -> None:
+        """The crosshair: the time line in every row; the unit's line in the row under the mouse, or in the
+        main view's row."""
+        s = self.state
+        here = self._hover_row or (s.layer, s.reverse)
+        for k, h in self.rows.items():
+            row = None
+            if unit is not None and k == here:
+                hits = np.nonzero(h.axis.order == unit)[0]
+                row = int(hits[0]) if len(hits) else None
+            h.set_crosshair(t, row)
+
+    # -- gestures -> state ----------------------------------------------------------------------------------
+    def unit_at(self, key, row) -> int | None:
+        order = self.rows[key].axis.order
+        return int(order[row]) if row is not None and 0 <= row < len(order) else None
+
+    def _row_hover(self, key, t, row) -> None:
+        """Over a cell: the hover is that (t, unit); a row of another layer or direction than the main view's
+        shows its own cell in the inspector (``inspect``), since the state's hover names no layer."""
+        s = self.state
+        if t is None:
+            self._hover_row = None
+            s.set_hover(None, None)
+            return
+        unit = self.unit_at(key, row)
+        self._hover_row = key
+        if key == (s.layer, s.reverse):
+            s.set_hover(t, unit)
+        else:
+            s.set_hover(t, None)
+            self._hover(t, unit)
+            self.inspect.emit(key[0], key[1], t, unit)
+
+    def _row_click(self, key, t, row, add) -> None:
+        """A click selects that unit, and shows its layer and direction in the main view."""
+        unit = self.unit_at(key, row)
+        if unit is None:
+            return
+        layer, reverse = key
+        add = add and (layer, reverse) == (self.state.layer, self.state.reverse)
+        select_units(self.state, layer, reverse, [unit], add=add)
+        self.state.select_time(t)
