@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from .compare import install_compare
 from .views.diagram_view import DiagramView
 from .views.saturation_view import SaturationView
 from .views.span_picker import SpanPicker
@@ -91,4 +92,5 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
             action = dock.toggleViewAction()
             action.setText(MENU_TEXT[name])  # the tabs are short; the menu says what each is
             menu.addAction(action)
+    install_compare(window)  # other models on the same text, in rows under the plots
     return docks

@@ -1,0 +1,247 @@
+"""Side by side: models added to the window each draw their own trace of the window's text, in rows under the
+window's plots, with one time range; a text change re-analyses every row and no row ever draws one text's trace
+with another's tokens; a failed or declined open adds nothing; a removed row or a closed window stops its jobs."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from lstm_viz.app import dialogs, tasks
+from lstm_viz.app.views.units_panel import feature_table
+from lstm_viz.core.vocab import display_token
+
+from .conftest import embedded_without_vocab, make_checkpoint, open_text
+
+GRU = ("reset_gate", "update_gate", "new_gate", "hidden")
+TEXT = "abc 'de' (fa)\nhij." * 8
+
+
+def _add(qtbot, win, path, **options):
+    with qtbot.waitSignal(win.compare.added, timeout=20000) as blocker:
+        win.compare.add_model(path, **options)
+    row = blocker.args[0]
+    assert row.state.trace is not None
+    return row
+
+
+def _drawn(qtbot, stack, tr, layer=0):
+    """Every shown heatmap of ``stack`` draws ``tr``'s own array (unit order by index), and its strip ``tr``'s
+    tokens."""
+    qtbot.waitUntil(lambda: all(stack.heatmaps[q]._window is not None for q in stack.state.panels))
+    assert stack.strip.item.tokens == _shown(tr.tokens)
+    for q in stack.state.panels:
+        h = stack.heatmaps[q]
+        expected = tr.get(q, layer).T  # (units, T)
+        np.testing.assert_array_equal(h.data, expected)
+        a, b, step, _ = h._window  # the image holds the visible window and some on either side
+        assert step == 1 and b > a
+        np.testing.assert_array_equal(h.image.image, expected[:, a:b])
+
+
+def _shown(tokens):
+    return tuple(display_token(t) for t in tokens)
+
+
+def _x(stack):
+    return np.array(stack.strip.plot.getViewBox().viewRange()[0])
+
+
+@pytest.fixture
+def gru(tmp_path):
+    return make_checkpoint(tmp_path / "gru.pt", cell="gru", hidden=6, seed=3)
+
+
+@pytest.fixture
+def rnn(tmp_path):
+    return make_checkpoint(tmp_path / "rnn.pt", cell="rnn", hidden=5, seed=4)
+
+
+def test_a_gru_beside_an_lstm_draws_its_own_gates(qtbot, window, checkpoint, gru):
+    lstm = open_text(qtbot, window, checkpoint, text=TEXT)
+    row = _add(qtbot, window, gru)
+    area = window.compare
+    assert area.rows == [row] and area.splitter.count() == 2 and row.isVisible()
+    tr = row.state.trace
+    assert tr.cell.name == "gru" and tr.tokens == lstm.tokens
+    assert tuple(row.stack.heatmaps) == GRU
+    # the window's gates are an LSTM's: the GRU shows its own first ones, and all four when asked
+    assert row.state.panels == ("reset_gate", "update_gate")
+    row.state.set_panels(GRU)
+    for q in GRU:
+        assert row.stack.heatmaps[q].isVisible()
+    _drawn(qtbot, row.stack, tr)
+    _drawn(qtbot, window.stack, lstm)
+    # headers name each model and its cell; the window's row says it is the one the toolbar drives
+    assert "gru" in row.title.text() and "GRU" in row.title.text() and "6 units" in row.title.text()
+    assert area.main_title.isVisible() and "LSTM" in area.main_title.text()
+    # heatmaps the cell has follow the window's toggles; a focus the GRU lacks falls back to h, and says so
+    window.state.set_panels(("forget_gate", "hidden"))
+    assert row.state.panels == ("hidden",)
+    window.state.set_quantity("forget_gate")
+    assert row.state.quantity == "hidden" and "has no forget gate" in row.status.text()
+    window.state.set_quantity("hidden")
+    assert row.state.quantity == "hidden"
+    assert window.errors == []
+
+
+def test_pan_and_zoom_in_any_row_moves_every_row_to_the_same_range(qtbot, window, checkpoint, gru, rnn):
+    lstm = open_text(qtbot, window, checkpoint, text=TEXT)
+    rows = [_add(qtbot, window, gru), _add(qtbot, window, rnn)]
+    stacks = [window.stack] + [r.stack for r in rows]
+    # every row took the window's range when it arrived
+    for s in stacks[1:]:
+        np.testing.assert_array_equal(_x(s), _x(window.stack))
+    window.stack.strip.plot.setXRange(30, 61, padding=0)
+    for s in stacks:
+        np.testing.assert_array_equal(_x(s), [30, 61])
+    # a gesture in a compared row moves the window's plots too
+    rows[1].stack.strip.plot.setXRange(70, 90, padding=0)
+    for s in stacks:
+        np.testing.assert_array_equal(_x(s), [70, 90])
+
+    def aligned():  # every heatmap of every row, after the layout: the same [start, end) to the token
+        for s in stacks:
+            assert s.visible_time_range() == (70, 90)
+            for h in s.heatmaps.values():
+                if h.isVisible():
+                    np.testing.assert_allclose(h.vb.viewRange()[0], [70, 90], atol=0.02)
+
+    qtbot.waitUntil(aligned, timeout=5000)
+    # the selected and hovered timestep show in every row; the selected units stay each model's own
+    window.state.select_unit(2)
+    rows[0].state.select_unit(5)
+    rows[0].state.select_time(75)
+    assert window.state.time == 75 and rows[1].state.time == 75
+    window.state.set_hover(80, 1)
+    assert rows[0].state.hover == (80, None) and rows[1].state.hover == (80, None)
+    assert window.state.units == (2,) and rows[0].state.units == (5,)
+    assert len(lstm) == len(rows[1].state.trace)
+
+
+def test_a_text_change_reanalyses_every_row_and_never_mixes_texts(qtbot, window, checkpoint, gru, rnn):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    rows = [_add(qtbot, window, gru), _add(qtbot, window, rnn)]
+    states = [window.state] + [r.state for r in rows]
+    stacks = [window.stack] + [r.stack for r in rows]
+    seen, mixed = [], []
+
+    def check(stack, trace):  # connected after the stack's own handler: what it drew with this trace
+        seen.append(stack)
+        if trace is not None and stack.strip.item.tokens != _shown(trace.tokens):
+            mixed.append(stack)
+        for q, h in stack.heatmaps.items():
+            if h.isVisible() and trace is not None and not np.array_equal(h.values, trace.get(q, stack.state.layer)):
+                mixed.append((stack, q))
+
+    for s, st in zip(states, stacks):
+        s.trace_changed.connect(lambda tr, st=st: check(st, tr))
+    new = "(hij) 'abc' de.\n" * 5
+    window.state.set_text(new)
+    qtbot.waitUntil(lambda: all(s.trace is not None and "".join(s.trace.tokens) == new for s in states),
+                    timeout=20000)
+    typed = new + "fa 'b'"
+    window.editor.setPlainText(typed)  # typing: every row re-analyses after the pause
+    qtbot.waitUntil(lambda: all("".join(s.trace.tokens) == typed for s in states), timeout=20000)
+    assert not mixed
+    assert set(map(id, seen)) == set(map(id, stacks))
+    for s, st in zip(states, stacks):
+        assert s.text == typed
+        _drawn(qtbot, st, s.trace)
+
+
+def test_a_failed_or_declined_open_adds_no_row(qtbot, window, checkpoint, gru, tmp_path, monkeypatch):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    row = _add(qtbot, window, gru)
+    area = window.compare
+    before = (list(area.rows), area.splitter.count(), row.state.trace, row.stack.heatmaps["reset_gate"].image.image.copy())
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with qtbot.waitSignal(area.not_added, timeout=20000) as blocker:
+        area.add_model(bad)
+    assert "bad.pt" in blocker.args[0] and "\n" not in blocker.args[0]
+    assert window.status_label.text().startswith("⚠ not added") and window.errors == [blocker.args[0]]
+    novocab, _ = embedded_without_vocab(tmp_path / "novocab.pt")
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_vocab", lambda parent, p, n, d: asked.append(n) or "")
+    with qtbot.waitSignal(area.not_added, timeout=20000):
+        area.add_model(novocab)
+    assert asked and "not opened" in window.status_label.text()
+    assert (area.rows, area.splitter.count(), row.state.trace) == tuple(before[:3])
+    np.testing.assert_array_equal(row.stack.heatmaps["reset_gate"].image.image, before[3])
+    assert area.pending == [] and not area.pending_label.isVisible()
+    assert len([d for d in window.findChildren(QtCore.QObject) if d.objectName().startswith("compare_units")]) == 1
+
+
+def _hold_analysis(monkeypatch):
+    """Analyses that run until cancelled; returns the event set once one runs."""
+    running = threading.Event()
+    gate = threading.Event()
+
+    def held(model, text):
+        running.set()
+        while True:
+            yield 0.5
+            gate.wait(0.005)
+
+    monkeypatch.setattr(tasks, "analyse", held)
+    return running
+
+
+def test_removing_a_row_cancels_its_jobs(qtbot, window, checkpoint, gru, rnn, monkeypatch):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    keep, gone = _add(qtbot, window, gru), _add(qtbot, window, rnn)
+    running = _hold_analysis(monkeypatch)
+    gone.session.analyse()
+    qtbot.waitUntil(running.is_set, timeout=5000)
+    job = gone.session.runner.current["analysis"]
+    dock = gone.dock
+    qtbot.mouseClick(gone.close_button, QtCore.Qt.MouseButton.LeftButton)
+    assert job.cancelled and job.done
+    assert window.compare.rows == [keep] and window.compare.splitter.count() == 2
+    assert dock not in window.findChildren(QtCore.QObject) or not dock.isVisible()
+    # the remaining rows still follow the window
+    window.stack.strip.plot.setXRange(10, 40, padding=0)
+    np.testing.assert_array_equal(_x(keep.stack), [10, 40])
+
+
+def test_closing_the_window_cancels_the_compared_jobs(qtbot, window, checkpoint, gru, monkeypatch):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    row = _add(qtbot, window, gru)
+    running = _hold_analysis(monkeypatch)
+    row.session.analyse()
+    qtbot.waitUntil(running.is_set, timeout=5000)
+    job = row.session.runner.current["analysis"]
+    window.close()
+    assert job.cancelled and job.done
+
+
+def test_each_units_panel_lists_its_own_models_units(qtbot, window, checkpoint, gru):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    row = _add(qtbot, window, gru)
+    panels = [(window.units_panel, window.state), (row.units_panel, row.state)]
+    qtbot.waitUntil(lambda: all(p.rows() for p, _ in panels), timeout=20000)
+    texts = []
+    for panel, state in panels:
+        gen = feature_table(state.trace, state.text)
+        try:
+            while True:
+                next(gen)
+        except StopIteration as stop:
+            table = stop.value
+        expected = [s for scores in table.values() for s in scores]
+        shown = [item.data(QtCore.Qt.ItemDataRole.UserRole) for item in panel.rows()]
+        assert [(s.layer, s.unit, s.quantity, s.r) for s in shown] == [
+            (s.layer, s.unit, s.quantity, s.r) for s in expected]
+        texts.append([item.text() for item in panel.rows()])
+    assert all(s.quantity == "hidden" for s in (i.data(QtCore.Qt.ItemDataRole.UserRole) for i in row.units_panel.rows()))
+    assert texts[0] != texts[1]
+    assert row.dock.windowTitle() == "Units · gru"
+    # a click in the GRU's panel selects a GRU unit, not the window's
+    before = window.state.units
+    item = row.units_panel.rows()[0]
+    row.units_panel._choose(item)
+    assert row.state.units == (item.data(QtCore.Qt.ItemDataRole.UserRole).unit,)
+    assert window.state.units == before
