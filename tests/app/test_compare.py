@@ -245,3 +245,26 @@ def test_each_units_panel_lists_its_own_models_units(qtbot, window, checkpoint, 
     row.units_panel._choose(item)
     assert row.state.units == (item.data(QtCore.Qt.ItemDataRole.UserRole).unit,)
     assert window.state.units == before
+
+
+def test_a_row_whose_analysis_ends_late_takes_the_windows_range(qtbot, window, checkpoint, gru, monkeypatch):
+    """The window's new trace arrives first and the user pans; the GRU's arrives later and resets its own zoom:
+    that reset must not pull the window back, and the GRU shows the range the user chose."""
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    row = _add(qtbot, window, gru)
+    real, gate = tasks.analyse, threading.Event()
+
+    def gated(model, text):
+        if model is row.state.model:
+            gate.wait(20)  # on the worker: the GRU's analysis waits for the test
+        return (yield from real(model, text))
+
+    monkeypatch.setattr(tasks, "analyse", gated)
+    new = "(hij) 'abc' de.\n" * 5
+    window.state.set_text(new)
+    qtbot.waitUntil(lambda: "".join(window.state.trace.tokens) == new, timeout=20000)
+    window.stack.strip.plot.setXRange(20, 41, padding=0)
+    gate.set()
+    qtbot.waitUntil(lambda: "".join(row.state.trace.tokens) == new, timeout=20000)
+    np.testing.assert_array_equal(_x(window.stack), [20, 41])
+    np.testing.assert_array_equal(_x(row.stack), [20, 41])
