@@ -47,7 +47,8 @@ class CompareArea(QtWidgets.QWidget):
         self.win, self.main = window, window.state
         self.rows: list[CompareRow] = []  # shown, in order
         self.pending: list[CompareRow] = []  # being opened: shown once committed, dropped on failure
-        self._docks = 0
+        self.units_dock: QtWidgets.QDockWidget | None = None  # the compared models' units panels, one tab each
+        self.units_tabs: QtWidgets.QTabWidget | None = None
         self._syncing = False  # a time range, time or hover being copied to the other rows
         self._arriving: set[int] = set()  # id() of stacks drawing a new trace (their zoom reset is not a gesture)
         self._main_layer = (self.main.layer, self.main.reverse)
@@ -77,7 +78,13 @@ class CompareArea(QtWidgets.QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self.long_line)
-        lay.addWidget(self.splitter, 1)
+        # Many rows need more than the window's height: they scroll, each keeping a readable height.
+        self.scroll = QtWidgets.QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.splitter)
+        lay.addWidget(self.scroll, 1)
 
         self.pending_label = QtWidgets.QLabel()
         self.pending_cancel = QtWidgets.QToolButton()
@@ -139,9 +146,8 @@ class CompareArea(QtWidgets.QWidget):
         self._pending_line()
         self.rows.append(row)
         self.splitter.addWidget(row)
-        n = self.splitter.count()
-        self.splitter.setSizes([max(self.splitter.height(), 300) // n] * n)
-        self._dock(row)
+        self._make_room()
+        self._show_units(row)
         self._follow_layer(row)
         self._follow_panels(row)
         if self.main.trace is not None:
@@ -149,6 +155,23 @@ class CompareArea(QtWidgets.QWidget):
         self._traces_changed()
         self.win.status_label.setText(f"comparing {row.name} beside {self._main_name()}")
         self.added.emit(row)
+
+    def _make_room(self) -> None:
+        """Every row gets an equal share; the plots take height from the text below (up to 85 % of it) so that
+        the rows fit without scrolling where they can."""
+        outer = self.win.splitter
+        sizes = outer.sizes()
+        k = outer.indexOf(self)
+        total = sum(sizes)
+        if k >= 0 and total > 0:
+            need = self.splitter.minimumSizeHint().height() + self.long_line.sizeHint().height() * self.long_line.isVisible()
+            mine = min(max(sizes[k], need), int(total * 0.85))
+            rest = [v for j, v in enumerate(sizes) if j != k]
+            scale = (total - mine) / max(sum(rest), 1)
+            sizes = [mine if j == k else int(v * scale) for j, v in enumerate(sizes)]
+            outer.setSizes(sizes)
+        n = self.splitter.count()
+        self.splitter.setSizes([max(self.scroll.viewport().height(), 300) // n] * n)
 
     def _not_opened(self, row: CompareRow, msg: str, failed: bool) -> None:
         if row not in self.pending:
@@ -179,10 +202,7 @@ class CompareArea(QtWidgets.QWidget):
             self.pending.remove(row)
             self._pending_line()
         row.shutdown()
-        dock = getattr(row, "dock", None)
-        if dock is not None:
-            self.win.removeDockWidget(dock)
-            dock.deleteLater()
+        self._hide_units(row)
         row.hide()
         row.setParent(None)
         row.deleteLater()
@@ -204,16 +224,33 @@ class CompareArea(QtWidgets.QWidget):
                 self.shutdown()
         return False
 
-    def _dock(self, row: CompareRow) -> None:
-        from .panels import _dock
+    def _show_units(self, row: CompareRow) -> None:
+        """The row's units panel, as a tab of one dock beside the window's units panel (made with the first row);
+        while rows are shown, the window's units panel names its model."""
+        if self.units_dock is None:
+            from .panels import _dock
 
-        self._docks += 1
-        row.dock = _dock(self.win, f"Units · {row.name}", f"compare_units_{self._docks}", row.units_panel)
-        units = getattr(self.win, "panel_docks", {}).get("units")
-        if units is not None:
-            self.win.tabifyDockWidget(units, row.dock)
-        else:
-            self.win.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, row.dock)
+            self.units_tabs = QtWidgets.QTabWidget()
+            self.units_tabs.setDocumentMode(True)
+            self.units_dock = _dock(self.win, "Compared units", "compare_units", self.units_tabs)
+            units = getattr(self.win, "panel_docks", {}).get("units")
+            if units is not None:
+                self.win.tabifyDockWidget(units, self.units_dock)
+            else:
+                self.win.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.units_dock)
+        self.units_tabs.addTab(row.units_panel, row.name)
+        self.units_tabs.setTabToolTip(self.units_tabs.count() - 1, row.path)
+        self.units_dock.show()
+
+    def _hide_units(self, row: CompareRow) -> None:
+        if self.units_dock is not None:
+            k = self.units_tabs.indexOf(row.units_panel)
+            if k >= 0:
+                self.units_tabs.removeTab(k)
+            row.units_panel.setParent(None)
+            row.units_panel.deleteLater()
+            if not self.rows:
+                self.units_dock.hide()
 
     def _pending_line(self) -> None:
         names = ", ".join(Path(r.path).name for r in self.pending)
@@ -333,6 +370,9 @@ class CompareArea(QtWidgets.QWidget):
                                 + " <span style='color:gray'>— the toolbar, coloured text and inspector show "
                                   "this model</span>")
         self.main_title.setVisible(bool(self.rows) and m.model is not None)
+        units = getattr(self.win, "panel_docks", {}).get("units")
+        if units is not None:
+            units.setWindowTitle(f"Units · {self._main_name()}" if self.rows else "Units")
 
     def _traces_changed(self) -> None:
         """Another token count than the window's: the time axes line up token by token, not character by

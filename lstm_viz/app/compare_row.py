@@ -77,12 +77,13 @@ class CompareRow(QtWidgets.QWidget):
         self.state.trace_changed.connect(lambda _: self.trace_arriving.emit())
         self.stack = PlotStack(self.state)
         self.state.trace_changed.connect(lambda _: self.trace_arrived.emit())
-        self.units_panel = UnitsPanel(self.state, self.session.runner)  # placed in a dock by the compare area
+        self.units_panel = UnitsPanel(self.state, self.session.runner)  # a tab of the compare area's dock
 
         self.title = QtWidgets.QLabel()
         self.title.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.title.setToolTip(self.path)
         self.status = QtWidgets.QLabel(f"opening {self.path}…")
+        self.status.setStyleSheet("color: gray")
         self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warning = QtWidgets.QLabel()
         self.warning.setStyleSheet("color: #b35900")
@@ -100,6 +101,7 @@ class CompareRow(QtWidgets.QWidget):
         self.close_button.clicked.connect(self.close_requested)
         head = QtWidgets.QHBoxLayout()
         head.setContentsMargins(4, 2, 2, 0)
+        head.setSpacing(12)
         head.addWidget(self.title)
         head.addWidget(self.status, 1)
         head.addWidget(self.warning)

@@ -172,7 +172,7 @@ def test_a_failed_or_declined_open_adds_no_row(qtbot, window, checkpoint, gru, t
     assert (area.rows, area.splitter.count(), row.state.trace) == tuple(before[:3])
     np.testing.assert_array_equal(row.stack.heatmaps["reset_gate"].image.image, before[3])
     assert area.pending == [] and not area.pending_label.isVisible()
-    assert len([d for d in window.findChildren(QtCore.QObject) if d.objectName().startswith("compare_units")]) == 1
+    assert area.units_tabs.count() == 1 and area.units_tabs.widget(0) is row.units_panel
 
 
 def _hold_analysis(monkeypatch):
@@ -197,11 +197,11 @@ def test_removing_a_row_cancels_its_jobs(qtbot, window, checkpoint, gru, rnn, mo
     gone.session.analyse()
     qtbot.waitUntil(running.is_set, timeout=5000)
     job = gone.session.runner.current["analysis"]
-    dock = gone.dock
     qtbot.mouseClick(gone.close_button, QtCore.Qt.MouseButton.LeftButton)
     assert job.cancelled and job.done
     assert window.compare.rows == [keep] and window.compare.splitter.count() == 2
-    assert dock not in window.findChildren(QtCore.QObject) or not dock.isVisible()
+    tabs = window.compare.units_tabs
+    assert tabs.count() == 1 and tabs.widget(0) is keep.units_panel and tabs.tabText(0) == "gru"
     # the remaining rows still follow the window
     window.stack.strip.plot.setXRange(10, 40, padding=0)
     np.testing.assert_array_equal(_x(keep.stack), [10, 40])
@@ -238,7 +238,9 @@ def test_each_units_panel_lists_its_own_models_units(qtbot, window, checkpoint, 
         texts.append([item.text() for item in panel.rows()])
     assert all(s.quantity == "hidden" for s in (i.data(QtCore.Qt.ItemDataRole.UserRole) for i in row.units_panel.rows()))
     assert texts[0] != texts[1]
-    assert row.dock.windowTitle() == "Units · gru"
+    area = window.compare
+    assert area.units_tabs.tabText(0) == "gru" and area.units_dock.windowTitle() == "Compared units"
+    assert window.panel_docks["units"].windowTitle() == "Units · tiny"
     # a click in the GRU's panel selects a GRU unit, not the window's
     before = window.state.units
     item = row.units_panel.rows()[0]
@@ -268,3 +270,15 @@ def test_a_row_whose_analysis_ends_late_takes_the_windows_range(qtbot, window, c
     qtbot.waitUntil(lambda: "".join(row.state.trace.tokens) == new, timeout=20000)
     np.testing.assert_array_equal(_x(window.stack), [20, 41])
     np.testing.assert_array_equal(_x(row.stack), [20, 41])
+
+
+def test_removing_every_row_gives_the_window_back_as_it_was(qtbot, window, checkpoint, gru):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    row = _add(qtbot, window, gru)
+    area = window.compare
+    assert area.main_title.isVisible() and area.units_dock.isVisible()
+    area.remove(row)
+    assert area.rows == [] and area.splitter.count() == 1
+    assert not area.main_title.isVisible() and not area.units_dock.isVisible()
+    assert window.panel_docks["units"].windowTitle() == "Units"
+    assert window.stack.isVisible()
