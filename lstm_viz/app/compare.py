@@ -7,22 +7,21 @@ stacked rows keep the full width for the tokens (about 9 pixels each to be reada
 every model in one vertical line, where the eye compares them; columns would divide the width by the number of
 models and make the eye look for the same token in each. Each row's units panel is a tab beside the window's.
 
-What follows the window: the text (each model analyses it itself), the time range (to the token: pan or zoom
-in any row moves all, the window leading when a new trace arrives), the selected and hovered timestep, the unit
-order, the focus, the heatmaps shown and the layer, where the model has them (a GRU has no cell state: its
+What follows the window: the text (each model analyses it itself), the time range, selected and hovered
+timestep (compare_link.py), the unit order, the focus, the heatmaps shown and the layer, where the model has them (a GRU has no cell state: its
 row says so and shows h). The selected units are each model's own: their units differ.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.core.cells import cell_type
 
 from . import dialogs
 from .actions import action
+from .compare_link import TimeLink
 from .compare_row import CompareRow, model_title
 from .style import default_panels
 
@@ -49,8 +48,7 @@ class CompareArea(QtWidgets.QWidget):
         self.pending: list[CompareRow] = []  # being opened: shown once committed, dropped on failure
         self.units_dock: QtWidgets.QDockWidget | None = None  # the compared models' units panels, one tab each
         self.units_tabs: QtWidgets.QTabWidget | None = None
-        self._syncing = False  # a time range, time or hover being copied to the other rows
-        self._arriving: set[int] = set()  # id() of stacks drawing a new trace (their zoom reset is not a gesture)
+        self.link = TimeLink(window.stack, lambda: self.rows)
         self._main_layer = (self.main.layer, self.main.reverse)
         self._closing = False
 
@@ -104,10 +102,6 @@ class CompareArea(QtWidgets.QWidget):
         m.trace_changed.connect(lambda _: self._traces_changed())
         m.model_changed.connect(lambda _: self._main_title())
         m.cell_changed.connect(lambda _: self._main_title())
-        m.time_selected.connect(lambda t: self._time_from(m, t))
-        m.hover_changed.connect(lambda t, _u: self._hover_from(m, t))
-        stack = window.stack
-        stack.strip.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._range_moved(stack))
         window.installEventFilter(self)
 
     # -- adding and removing --------------------------------------------------------------------------------
@@ -129,11 +123,7 @@ class CompareArea(QtWidgets.QWidget):
         row.close_requested.connect(lambda: self.remove(row))
         row.state.cell_changed.connect(lambda _: self._follow_panels(row))
         row.state.trace_changed.connect(lambda _: self._traces_changed())
-        row.state.time_selected.connect(lambda t: self._time_from(row.state, t))
-        row.state.hover_changed.connect(lambda t, _u: self._hover_from(row.state, t))
-        row.trace_arriving.connect(lambda: self._arriving.add(id(row.stack)))
-        row.trace_arrived.connect(lambda: self._arrived(row))
-        row.stack.strip.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._range_moved(row.stack))
+        self.link.add(row)
         self.pending.append(row)
         self._pending_line()
         row.opener.open_checkpoint(path, **options)
@@ -150,8 +140,7 @@ class CompareArea(QtWidgets.QWidget):
         self._show_units(row)
         self._follow_layer(row)
         self._follow_panels(row)
-        if self.main.trace is not None:
-            self._set_range(self._range(self.win.stack))
+        self.link.follow_window()
         self._traces_changed()
         self.win.status_label.setText(f"comparing {row.name} beside {self._main_name()}")
         self.added.emit(row)
@@ -164,7 +153,7 @@ class CompareArea(QtWidgets.QWidget):
         k = outer.indexOf(self)
         total = sum(sizes)
         if k >= 0 and total > 0:
-            need = self.splitter.minimumSizeHint().height() + self.long_line.sizeHint().height() * self.long_line.isVisible()
+            need = self.splitter.minimumSizeHint().height()
             mine = min(max(sizes[k], need), int(total * 0.85))
             rest = [v for j, v in enumerate(sizes) if j != k]
             scale = (total - mine) / max(sum(rest), 1)
@@ -292,73 +281,6 @@ class CompareArea(QtWidgets.QWidget):
         """The window's heatmaps where this cell has them, else the cell's own first ones."""
         s = row.state
         s.set_panels(tuple(q for q in self.main.panels if q in s.quantities) or default_panels(s.cell))
-
-    # -- time: one range, one selected and one hovered step for every row -----------------------------------
-    def _stacks(self) -> list:
-        return [self.win.stack, *(r.stack for r in self.rows)]
-
-    @staticmethod
-    def _range(stack) -> tuple[float, float]:
-        return tuple(stack.strip.plot.getViewBox().viewRange()[0])
-
-    def _range_moved(self, source) -> None:
-        if self._syncing or id(source) in self._arriving or source.state.trace is None:
-            return
-        if source is not self.win.stack and not any(r.stack is source for r in self.rows):
-            return  # a row still being opened
-        self._set_range(self._range(source), skip=source)
-
-    def _set_range(self, x, skip=None) -> None:
-        """Every row with a trace shows the time range ``x`` = (start, end), exactly."""
-        self._syncing = True
-        try:
-            for stack in self._stacks():
-                if stack is skip or stack.state.trace is None:
-                    continue
-                if not np.allclose(self._range(stack), x, rtol=0, atol=1e-9):
-                    stack.strip.plot.setXRange(*x, padding=0)
-        finally:
-            self._syncing = False
-
-    def _arrived(self, row: CompareRow) -> None:
-        """A row drew a new trace (and reset its zoom): it takes the window's range, or gives its own when the
-        window has nothing drawn."""
-        self._arriving.discard(id(row.stack))
-        if row not in self.rows:
-            return
-        if self.main.trace is not None:
-            self._set_range(self._range(self.win.stack), skip=self.win.stack)
-        else:
-            self._range_moved(row.stack)
-
-    def _states(self) -> list:
-        return [self.main, *(r.state for r in self.rows)]
-
-    def _time_from(self, source, t: int) -> None:
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            for s in self._states():
-                if s is not source and s.trace is not None and t < len(s.trace):
-                    s.select_time(t)
-        finally:
-            self._syncing = False
-
-    def _hover_from(self, source, t) -> None:
-        """The hovered timestep (not the unit: units differ) shows in every row."""
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            for s in self._states():
-                if s is source or s.trace is None:
-                    continue
-                step = t if t is not None and t < len(s.trace) else None
-                if s.hover[0] != step:
-                    s.set_hover(step, None)
-        finally:
-            self._syncing = False
 
     # -- lines that say what holds --------------------------------------------------------------------------
     def _main_name(self) -> str:

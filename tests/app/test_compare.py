@@ -156,7 +156,8 @@ def test_a_failed_or_declined_open_adds_no_row(qtbot, window, checkpoint, gru, t
     open_text(qtbot, window, checkpoint, text=TEXT)
     row = _add(qtbot, window, gru)
     area = window.compare
-    before = (list(area.rows), area.splitter.count(), row.state.trace, row.stack.heatmaps["reset_gate"].image.image.copy())
+    before = (list(area.rows), area.splitter.count(), row.state.trace,
+              row.stack.heatmaps["reset_gate"].image.image.copy())
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint at all")
     with qtbot.waitSignal(area.not_added, timeout=20000) as blocker:
@@ -236,7 +237,8 @@ def test_each_units_panel_lists_its_own_models_units(qtbot, window, checkpoint, 
         assert [(s.layer, s.unit, s.quantity, s.r) for s in shown] == [
             (s.layer, s.unit, s.quantity, s.r) for s in expected]
         texts.append([item.text() for item in panel.rows()])
-    assert all(s.quantity == "hidden" for s in (i.data(QtCore.Qt.ItemDataRole.UserRole) for i in row.units_panel.rows()))
+    gru_scores = [i.data(QtCore.Qt.ItemDataRole.UserRole) for i in row.units_panel.rows()]
+    assert all(s.quantity == "hidden" for s in gru_scores)  # a GRU's units panel searches its h
     assert texts[0] != texts[1]
     area = window.compare
     assert area.units_tabs.tabText(0) == "gru" and area.units_dock.windowTitle() == "Compared units"
@@ -282,3 +284,34 @@ def test_removing_every_row_gives_the_window_back_as_it_was(qtbot, window, check
     assert not area.main_title.isVisible() and not area.units_dock.isVisible()
     assert window.panel_docks["units"].windowTitle() == "Units"
     assert window.stack.isVisible()
+
+
+def test_a_row_that_cannot_read_the_new_text_says_so_and_keeps_its_own_picture(qtbot, window, checkpoint, tmp_path):
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    strict = make_checkpoint(tmp_path / "strict.pt", cell="gru", unk=False)  # no unknown token in its vocab
+    row = _add(qtbot, window, strict)
+    old = row.state.trace
+    with qtbot.waitSignal(row.session.failed, timeout=20000):
+        window.state.set_text(TEXT + "xyz")
+    assert row.status.text().startswith("⚠") and "still showing the previous analysis" in row.status.text()
+    assert row.state.trace is old  # its own old trace, drawn with its own tokens: never a mix
+    _drawn(qtbot, row.stack, old)
+    assert window.errors == []
+
+
+def test_a_long_text_says_what_the_compared_traces_cost(qtbot, window, checkpoint, gru, monkeypatch):
+    from lstm_viz.app import compare
+
+    monkeypatch.setattr(compare, "LONG_TEXT", 100)
+    open_text(qtbot, window, checkpoint, text=TEXT[:90])
+    row = _add(qtbot, window, gru)
+    area = window.compare
+    assert not area.long_line.isVisible()
+    window.state.set_text(TEXT)
+    assert area.long_line.isVisible() and "144 characters" in area.long_line.text()
+    qtbot.waitUntil(lambda: len(row.state.trace) == len(TEXT), timeout=20000)
+    tr = row.state.trace
+    held = sum(tr.get(q, k).nbytes for q in tr.quantities for k in range(tr.num_layers)) + tr.probs.nbytes
+    assert compare.trace_bytes(row.state.model, len(tr)) == held
+    area.remove(row)
+    assert not area.long_line.isVisible()
