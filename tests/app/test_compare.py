@@ -84,6 +84,13 @@ def test_a_gru_beside_an_lstm_draws_its_own_gates(qtbot, window, checkpoint, gru
     assert row.state.quantity == "hidden" and "has no forget gate" in row.status.text()
     window.state.set_quantity("hidden")
     assert row.state.quantity == "hidden"
+    # the unit order and the layer follow the window (both models have two layers); the selection does not
+    window.state.set_order("variance")
+    window.state.set_layer(1)
+    assert row.state.order == "variance" and row.state.layer == 1
+    row.state.set_layer(0)  # a click in its own units panel may take it elsewhere ...
+    window.state.set_order("mean")
+    assert row.state.layer == 0  # ... and it stays there until the window's layer moves
     assert window.errors == []
 
 
@@ -174,6 +181,22 @@ def test_a_failed_or_declined_open_adds_no_row(qtbot, window, checkpoint, gru, t
     np.testing.assert_array_equal(row.stack.heatmaps["reset_gate"].image.image, before[3])
     assert area.pending == [] and not area.pending_label.isVisible()
     assert area.units_tabs.count() == 1 and area.units_tabs.widget(0) is row.units_panel
+
+
+def test_a_model_without_vocab_is_added_once_the_vocab_is_chosen(qtbot, window, checkpoint, tmp_path, monkeypatch):
+    from .conftest import vocab_file
+
+    open_text(qtbot, window, checkpoint, text=TEXT)
+    path, tokens = embedded_without_vocab(tmp_path / "novocab.pt")
+    vocab = vocab_file(tmp_path / "vocab.json", tokens)
+    monkeypatch.setattr(dialogs, "ask_vocab", lambda parent, p, n, d: str(vocab))
+    row = _add(qtbot, window, path)
+    assert row.state.model.vocab is not None and "".join(row.state.trace.tokens) == TEXT
+    assert window.state.model.name == "tiny"  # the window's own model is untouched
+    # the answer is remembered: adding the file again does not ask
+    monkeypatch.setattr(dialogs, "ask_vocab", lambda *a: pytest.fail("asked again"))
+    again = _add(qtbot, window, path)
+    assert len(window.compare.rows) == 2 and again.state.trace is not None
 
 
 def _hold_analysis(monkeypatch):
