@@ -5,10 +5,15 @@ pyqtgraph's own setXLink lines linked views up by screen position; the rows copy
 it holds exactly whatever each row's axes and margins are. A row drawing a new trace resets its zoom (its
 PlotStack does so for a trace of another length): that is not a gesture, so it is not passed on; the row takes
 the window's range instead (or gives its own when the window has nothing drawn).
+
+A gesture redraws the row it happened in at once; the other rows follow one per pass of the event loop (each
+takes the range shown then), so that no single pass redraws every row: with three models the longest pause
+of the GUI thread stays about that of one (scripts/bench_compare.py).
 """
 from __future__ import annotations
 
 import numpy as np
+from PySide6 import QtCore
 
 
 def visible(stack) -> tuple[float, float]:
@@ -22,6 +27,12 @@ class TimeLink:
         self.rows = rows  # () -> the CompareRows shown
         self._syncing = False  # a range, time or hover being copied to the other rows
         self._arriving: set[int] = set()  # id() of stacks drawing a new trace
+        self._leader = main_stack  # the row the last gesture moved: the others take its range
+        self._queue: list = []  # the rows still to follow it, one per pass of the event loop
+        self._timer = QtCore.QTimer(main_stack)  # goes with the window's plots
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._follow_one)
         self._connect(main_stack)
 
     def add(self, row) -> None:
@@ -39,38 +50,61 @@ class TimeLink:
     def stacks(self) -> list:
         return [self.main, *(r.stack for r in self.rows())]
 
-    def follow_window(self) -> None:
-        """Every row shows the window's range (a row just added)."""
-        if self.main.state.trace is not None:
-            self.set_range(visible(self.main), skip=self.main)
+    def follow_window(self, row=None) -> None:
+        """``row`` (default: every row) shows the range the last gesture chose, else the window's."""
+        skip = row.stack if row is not None else None
+        stacks = self.stacks()
+        leaders = [s for s in (self._leader, self.main, *stacks)
+                   if s in stacks and s is not skip and s.state.trace is not None]
+        if not leaders:
+            return
+        for stack in ([skip] if skip is not None else stacks):
+            if stack is not leaders[0]:
+                self._apply(stack, visible(leaders[0]))
 
-    def set_range(self, x, skip=None) -> None:
-        """Every row with a trace shows the time range ``x`` = (start, end), exactly."""
-        self._syncing = True
+    def _apply(self, stack, x) -> None:
+        if stack.state.trace is None or np.allclose(visible(stack), x, rtol=0, atol=1e-9):
+            return
+        self._syncing = True  # not a gesture: not passed on
         try:
-            for stack in self.stacks():
-                if stack is skip or stack.state.trace is None:
-                    continue
-                if not np.allclose(visible(stack), x, rtol=0, atol=1e-9):
-                    stack.strip.plot.setXRange(*x, padding=0)
+            stack.strip.plot.setXRange(*x, padding=0)
         finally:
             self._syncing = False
 
     def _moved(self, source) -> None:
         if self._syncing or id(source) in self._arriving or source.state.trace is None:
             return
-        if source not in self.stacks():
+        stacks = self.stacks()
+        if source not in stacks:
             return  # a row still being opened
-        self.set_range(visible(source), skip=source)
+        self._leader = source
+        self._queue = [s for s in stacks if s is not source]
+        self._timer.start()
+
+    def _follow_one(self) -> None:
+        """One row takes the leader's range; the next one in the next pass."""
+        stacks = self.stacks()
+        while self._queue:
+            stack = self._queue.pop(0)
+            if stack in stacks and self._leader in stacks:
+                self._apply(stack, visible(self._leader))
+                break
+        if self._queue:
+            self._timer.start()
+
+    def settled(self) -> bool:
+        """Every row shows the same range (no row is waiting to follow)."""
+        return not self._queue and not self._timer.isActive()
 
     def _arrived(self, row) -> None:
+        """A row drew a new trace (and may have reset its zoom): it takes the range the others show."""
         self._arriving.discard(id(row.stack))
         if row not in self.rows():
             return
-        if self.main.state.trace is not None:
-            self.follow_window()
+        if any(s.state.trace is not None for s in self.stacks() if s is not row.stack):
+            self.follow_window(row)
         else:
-            self._moved(row.stack)
+            self._moved(row.stack)  # the first row with a picture: the others take its range
 
     # -- the selected and the hovered timestep ----------------------------------------------------------------
     def _states(self) -> list:

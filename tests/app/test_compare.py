@@ -41,6 +41,13 @@ def _drawn(qtbot, stack, tr, layer=0):
         np.testing.assert_array_equal(h.image.image, expected[:, a:b])
 
 
+def _settled(qtbot, win, stacks, x):
+    """Once the rows have followed (one per pass of the event loop), every one shows exactly ``x``."""
+    qtbot.waitUntil(win.compare.link.settled)
+    for s in stacks:
+        np.testing.assert_array_equal(_x(s), x)
+
+
 def _shown(tokens):
     return tuple(display_token(t) for t in tokens)
 
@@ -102,12 +109,10 @@ def test_pan_and_zoom_in_any_row_moves_every_row_to_the_same_range(qtbot, window
     for s in stacks[1:]:
         np.testing.assert_array_equal(_x(s), _x(window.stack))
     window.stack.strip.plot.setXRange(30, 61, padding=0)
-    for s in stacks:
-        np.testing.assert_array_equal(_x(s), [30, 61])
+    _settled(qtbot, window, stacks, [30, 61])
     # a gesture in a compared row moves the window's plots too
     rows[1].stack.strip.plot.setXRange(70, 90, padding=0)
-    for s in stacks:
-        np.testing.assert_array_equal(_x(s), [70, 90])
+    _settled(qtbot, window, stacks, [70, 90])
 
     def aligned():  # every heatmap of every row, after the layout: the same [start, end) to the token
         for s in stacks:
@@ -228,7 +233,7 @@ def test_removing_a_row_cancels_its_jobs(qtbot, window, checkpoint, gru, rnn, mo
     assert tabs.count() == 1 and tabs.widget(0) is keep.units_panel and tabs.tabText(0) == "gru"
     # the remaining rows still follow the window
     window.stack.strip.plot.setXRange(10, 40, padding=0)
-    np.testing.assert_array_equal(_x(keep.stack), [10, 40])
+    _settled(qtbot, window, [window.stack, keep.stack], [10, 40])
 
 
 def test_closing_the_window_cancels_the_compared_jobs(qtbot, window, checkpoint, gru, monkeypatch):
@@ -291,10 +296,10 @@ def test_a_row_whose_analysis_ends_late_takes_the_windows_range(qtbot, window, c
     window.state.set_text(new)
     qtbot.waitUntil(lambda: "".join(window.state.trace.tokens) == new, timeout=20000)
     window.stack.strip.plot.setXRange(20, 41, padding=0)
+    _settled(qtbot, window, [window.stack], [20, 41])
     gate.set()
     qtbot.waitUntil(lambda: "".join(row.state.trace.tokens) == new, timeout=20000)
-    np.testing.assert_array_equal(_x(window.stack), [20, 41])
-    np.testing.assert_array_equal(_x(row.stack), [20, 41])
+    _settled(qtbot, window, [window.stack, row.stack], [20, 41])
 
 
 def test_removing_every_row_gives_the_window_back_as_it_was(qtbot, window, checkpoint, gru):
