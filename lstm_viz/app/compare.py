@@ -232,14 +232,12 @@ class CompareArea(QtWidgets.QWidget):
         self.units_dock.show()
 
     def _hide_units(self, row: CompareRow) -> None:
-        if self.units_dock is not None:
-            k = self.units_tabs.indexOf(row.units_panel)
-            if k >= 0:
-                self.units_tabs.removeTab(k)
-            row.units_panel.setParent(None)
-            row.units_panel.deleteLater()
-            if not self.rows:
-                self.units_dock.hide()
+        if self.units_tabs is not None and (k := self.units_tabs.indexOf(row.units_panel)) >= 0:
+            self.units_tabs.removeTab(k)
+        row.units_panel.setParent(None)
+        row.units_panel.deleteLater()
+        if self.units_dock is not None and not self.rows:
+            self.units_dock.hide()
 
     def _pending_line(self) -> None:
         names = ", ".join(Path(r.path).name for r in self.pending)
@@ -317,9 +315,9 @@ class CompareArea(QtWidgets.QWidget):
             self.long_line.hide()
             return
         mb = sum(trace_bytes(m, len(text)) for m in models) / 1e6
-        self.long_line.setText(f"⚠ a long text ({len(text):,} characters): each compared model holds its own "
-                               f"trace, about {mb:,.0f} MB more for {len(models)} compared. Remove a model (×) "
-                               "if the machine slows down.")
+        n = f"{len(models)} compared models" if len(models) > 1 else "the compared model"
+        self.long_line.setText(f"⚠ a long text ({len(text):,} characters): every model holds its own trace, "
+                               f"about {mb:,.0f} MB more for {n}. Remove one (×) if the machine slows down.")
         self.long_line.show()
 
 

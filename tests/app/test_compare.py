@@ -341,5 +341,6 @@ def test_a_long_text_says_what_the_compared_traces_cost(qtbot, window, checkpoin
     tr = row.state.trace
     held = sum(tr.get(q, k).nbytes for q in tr.quantities for k in range(tr.num_layers)) + tr.probs.nbytes
     assert compare.trace_bytes(row.state.model, len(tr)) == held
+    assert f"about {held / 1e6:,.0f} MB more for the compared model" in area.long_line.text()
     area.remove(row)
     assert not area.long_line.isVisible()
