@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from .compare import install_compare
 from .depth import install_depth
 from .views.diagram_view import DiagramView
 from .views.saturation_view import SaturationView
@@ -150,4 +151,5 @@ def install_panels(window) -> dict[str, QtWidgets.QDockWidget]:
     from .lab_panels import install_lab  # it builds its docks with this module's _dock
 
     install_lab(window)  # the long-range lab
+    install_compare(window)  # other models on the same text, in rows under the plots
     return docks
