@@ -40,6 +40,8 @@ def add_arguments(p) -> None:
     p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES,
                    help=f"learning rate over the run ({d.lr_schedule}): constant, or cosine from --lr down to "
                         f"{LR_FLOOR:g} x --lr at the last step")
+    p.add_argument("--warmup", type=int, default=d.warmup, metavar="N",
+                   help=f"steps over which the learning rate rises linearly to --lr ({d.warmup}; 0: none)")
     p.add_argument("--forget-bias", type=forget_bias, default=d.forget_bias, metavar="F|torch",
                    help="initial forget-gate bias of LSTM-like cells (default 'torch': PyTorch's random one; "
                         "Jozefowicz et al. 2015 recommend 1). GRU and RNN ignore it")
@@ -85,7 +87,7 @@ def run(args) -> int:
                          steps=args.steps, epochs=args.epochs, seed=args.seed, val_fraction=args.val_fraction,
                          eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, cell=args.cell,
                          nonlinearity=args.nonlinearity, lr_schedule=args.lr_schedule,
-                         forget_bias=args.forget_bias)
+                         forget_bias=args.forget_bias, warmup=args.warmup)
     if args.threads is not None:
         if args.threads <= 0:
             raise InputError(f"--threads must be a positive integer, not {args.threads}")

@@ -53,6 +53,7 @@ class TrainConfig:
     batch_size: int = 32  # parallel streams
     lr: float = 1e-2  # Adam's learning rate at the start (2e-3 before; scripts/train_defaults.py)
     lr_schedule: str = "cosine"  # "constant", or "cosine": down to lr * LR_FLOOR at the last step
+    warmup: int = 0  # steps over which the learning rate rises linearly from lr / warmup to lr (0: none)
     dropout: float = 0.0  # on embeddings, between layers and before the decoder
     steps: int = 2000  # batches to train (ignored when epochs is set)
     epochs: int | None = None  # passes over the training text, instead of steps
@@ -72,7 +73,7 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise InputError(f"{name} must be a positive integer, not {v!r}")
-        for name in ("eval_every", "checkpoint_every", "val_max_chars"):
+        for name in ("eval_every", "checkpoint_every", "val_max_chars", "warmup"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise InputError(f"{name} must be a non-negative integer, not {v!r}")
@@ -199,10 +200,11 @@ def build_model(vocab: Vocab, config: TrainConfig) -> RNNLanguageModel:
 
 def lr_factor(config: TrainConfig, step: int, total: int) -> float:
     """The learning rate of batch ``step`` (0-based) of ``total``, as a fraction of ``config.lr``."""
+    warm = min(1.0, (step + 1) / config.warmup) if config.warmup else 1.0
     if config.lr_schedule == "constant" or total <= 1:
-        return 1.0
+        return warm
     progress = min(step, total - 1) / (total - 1)  # 0 at the first batch, 1 at the last
-    return LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warm * (LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 @torch.no_grad()
