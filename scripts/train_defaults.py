@@ -4,9 +4,11 @@
     python scripts/train_defaults.py --stdlib --sizes 128 --steps 1000     # the demo model's kind of text
 
 The corpus is built here, not the built-in ``quotes``: sentences made of words from the Python standard
-library's own docstrings and identifiers (drawn as often as they occur there), with "double-quoted" phrases of
-up to 200 characters (marks included; lengths log-uniform from 5 to 200, trimmed at a space, so a few are 4)
-drawn from the same words, so only the quote marks tell inside from outside. Quotes hold commas, colons,
+library's own docstrings and identifiers (drawn as often as they occur there), in stock phrases, with
+"double-quoted" stretches of up to 200 characters (marks included; lengths log-uniform from 5 to 200, cut at
+a space, so a few are 4) of the same words but in other stock phrases than the narration's (``--bank``): knowing
+whether a quote is open helps predict the next phrase up to 200 characters after the mark; no single word
+tells. Quotes hold commas, colons,
 parentheses, question marks, apostrophes (don't, module's) and 'single-quoted' words; narration has
 apostrophes and parentheses too. The label is ``text_labels(text)["in_string"]`` (lstm_viz.core.features,
 "inside quotes"), the feature a user searches for in the app. Every run trains a one-layer LSTM with the
@@ -77,8 +79,22 @@ def word_list() -> tuple[list[str], np.ndarray]:
     return words, cdf / cdf[-1]
 
 
+def phrase_bank(size: int, seed: int = 12345) -> tuple[list[str], np.ndarray]:
+    """``size`` phrases of 1-5 words from word_list(), and a Zipf cumulative distribution over them (the k-th
+    phrase drawn in proportion to 1/k); 0: the words themselves, as often as they occur."""
+    words, cdf = word_list()
+    if not size:
+        return words, cdf
+    rng = np.random.default_rng(seed)
+    bank = [" ".join(words[int(cdf.searchsorted(rng.random(), side="right"))] for _ in range(rng.integers(1, 6)))
+            for _ in range(size)]
+    zipf = (1.0 / np.arange(1, size + 1)).cumsum()  # (size,)
+    return bank, zipf / zipf[-1]
+
+
 def _phrase(rng, words: tuple[list[str], np.ndarray], chars: int, inside: bool) -> str:
-    """About ``chars`` characters of words with punctuation; ``inside`` a quote it may hold 'single' quotes."""
+    """About ``chars`` characters of phrases (or words) with punctuation; ``inside`` a quote it may hold
+    'single' quotes."""
     out: list[str] = []
     n = 0
     while n < chars:
@@ -102,9 +118,14 @@ def _phrase(rng, words: tuple[list[str], np.ndarray], chars: int, inside: bool) 
     return " ".join(out)
 
 
-def quoted_phrases(seed: int, size: int) -> Corpus:
-    """Lines of narration with 0-3 quotes each; labels from text_labels (inside a "..." string: 1)."""
-    words = word_list()
+def quoted_phrases(seed: int, size: int, bank: int = 300) -> Corpus:
+    """Lines of narration with 0-3 quotes each. Narration and quotes are each made of their own ``bank`` stock
+    phrases of the same words (as people say other things than narrators do, so the quote state is worth
+    keeping: the next phrase depends on it, up to 200 characters after the opening mark); ``bank=0``: both of
+    single words (the quote state is then nearly worthless). Labels from text_labels (inside a "..." string:
+    1). The phrase banks are the same for every seed."""
+    words = phrase_bank(bank)
+    said = phrase_bank(bank, seed=54321)
     rng = np.random.default_rng(seed)
     lines: list[str] = []
     n = 0
@@ -112,7 +133,7 @@ def quoted_phrases(seed: int, size: int) -> Corpus:
         parts = [_phrase(rng, words, int(rng.integers(5, 60)), inside=False).capitalize()]
         for _ in range(rng.integers(0, 4)):
             length = int(round(np.exp(rng.uniform(np.log(5), np.log(200)))))  # 5-200, log-uniform
-            quote = _phrase(rng, words, max(1, length - 4), inside=True)[:max(3, length - 2)].strip()
+            quote = _phrase(rng, said, max(1, length - 4), inside=True)[:max(3, length - 2)].strip()
             parts.append(f"{rng.choice([' ', ', ', ': '])}\"{quote}\"")
             if rng.random() < 0.7:
                 parts.append(" " + _phrase(rng, words, int(rng.integers(5, 60)), inside=False))
@@ -120,8 +141,9 @@ def quoted_phrases(seed: int, size: int) -> Corpus:
         lines.append(line)
         n += len(line)
     text = "".join(lines)[:size]
+    what = f"{bank} stock phrases (another {bank} inside quotes) of" if bank else "single"
     return Corpus("quoted-phrases", text, text_labels(text)["in_string"], (),
-                  "sentences of standard-library words with double-quoted phrases of 4-200 characters")
+                  f"sentences of {what} standard-library words, double-quoted stretches of 4-200 characters")
 
 
 def one_run(corpus: Corpus, held_out: Corpus, variant: str, hidden: int, seed: int, steps: int,
@@ -144,6 +166,8 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", default="32,64")
     p.add_argument("--variants", default="old,cos,new", help=", ".join(VARIANTS))
     p.add_argument("--corpus-size", type=int, default=300_000)
+    p.add_argument("--bank", type=int, default=300, help="stock phrases the text is made of (0: single words, "
+                   "drawn as often as in the docstrings: the hardest)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stdlib", action="store_true", help="train on the start of the python-stdlib corpus "
                    "instead (the demo model's kind of text); |r| with 'inside quotes' on the demo text")
@@ -164,8 +188,8 @@ def main(argv=None) -> int:
         text = DEMO_TEXT.read_text(encoding="utf-8")
         held_out = Corpus("demo text", text, text_labels(text)["in_string"])
     else:
-        corpus = quoted_phrases(seed=0, size=args.corpus_size)
-        held_out = quoted_phrases(seed=99, size=20_000)  # text no run trained on
+        corpus = quoted_phrases(seed=0, size=args.corpus_size, bank=args.bank)
+        held_out = quoted_phrases(seed=99, size=20_000, bank=args.bank)  # text no run trained on
     if args.show_corpus:
         print(corpus.text[:2000])
         return 0
