@@ -92,8 +92,8 @@ def test_the_defaults_run_and_the_forget_bias_is_set_at_the_start(tmp_path):
 
 
 def test_the_hard_corpus_is_what_the_script_says(script):
-    """Quotes of 4-200 characters (marks included) in their own stock phrases, labels the app's own 'inside quotes' feature, apostrophes and 'single' quotes
-    inside quotes, the same text from the same seed."""
+    """Quotes of 4-200 characters (marks included) in their own stock phrases, labels the app's own 'inside
+    quotes' feature, apostrophes and 'single' quotes inside quotes, the same text from the same seed."""
     corpus = script.quoted_phrases(seed=3, size=30_000)
     text = corpus.text
     assert len(text) == 30_000 and text == script.quoted_phrases(seed=3, size=30_000).text
