@@ -4,11 +4,11 @@
     python scripts/train_defaults.py --stdlib --sizes 128 --steps 1000     # the demo model's kind of text
 
 The corpus is built here, not the built-in ``quotes``: sentences made of words from the Python standard
-library's own docstrings and identifiers (drawn as often as they occur there), in stock phrases, with
-"double-quoted" stretches of up to 200 characters (marks included; lengths log-uniform from 5 to 200, cut at
-a space, so a few are 4) of the same words but in other stock phrases than the narration's (``--bank``): knowing
-whether a quote is open helps predict the next phrase up to 200 characters after the mark; no single word
-tells. Quotes hold commas, colons,
+library's own docstrings (drawn as often as they occur there), with "double-quoted" stretches of up to 200
+characters (marks included; lengths log-uniform from 5 to 200, cut at a space, so a few are 4) in which half
+the words (``--names``) are the modules' public names (``makedirs``, ``get_terminal_size``) and the rest the
+same docstring words: whether a quote is open helps predict every next word, up to 200 characters after the
+mark, and most single words do not tell. Quotes hold commas, colons,
 parentheses, question marks, apostrophes (don't, module's) and 'single-quoted' words; narration has
 apostrophes and parentheses too. The label is ``text_labels(text)["in_string"]`` (lstm_viz.core.features,
 "inside quotes"), the feature a user searches for in the app. Every run trains a one-layer LSTM with the
@@ -58,10 +58,10 @@ MODULES = ("builtins", "os", "re", "json", "collections", "itertools", "functool
 _PREFIXES = {"r", "u", "b", "f", "br", "rb", "fr", "rf"}  # a ' after one of these opens a Python string
 
 
-def word_list() -> tuple[list[str], np.ndarray]:
-    """Lower-case words of 2-12 letters from the docstrings and public names of some standard modules, and how
-    often each occurs there, as a cumulative distribution (words are drawn with these frequencies, so the text
-    has natural text's skew)."""
+def word_list(kind: str = "docs") -> tuple[list[str], np.ndarray]:
+    """Words of some standard modules and a cumulative distribution over them: "docs", lower-case words of 2-12
+    letters from their docstrings and public names, as often as they occur there (natural text's skew);
+    "names", their public names in lower case (``makedirs``, ``get_terminal_size``), each as likely."""
     counts: Counter = Counter()
     for name in MODULES:
         mod = importlib.import_module(name)
@@ -69,27 +69,26 @@ def word_list() -> tuple[list[str], np.ndarray]:
         for attr in sorted(dir(mod)):
             if attr.startswith("_"):
                 continue
+            if kind == "names":
+                if re.fullmatch(r"[a-z][a-z0-9_]{2,19}", attr):
+                    counts[attr] = 1
+                continue
             counts.update(w.lower() for w in re.findall(r"[A-Za-z]+", attr))
             texts.append(getattr(getattr(mod, attr, None), "__doc__", None) or "")
-        for t in texts:
+        for t in texts if kind == "docs" else ():
             counts.update(w.lower() for w in re.findall(r"\b[A-Za-z]{2,12}\b", t))
-    words = sorted(w for w in counts if 2 <= len(w) <= 12 and w not in _PREFIXES)
+    words = sorted(w for w in counts if 2 <= len(w) <= 20 and w not in _PREFIXES)
     freq = np.array([counts[w] for w in words], dtype=np.float64)
     cdf = (freq / freq.sum()).cumsum()  # (words,)
     return words, cdf / cdf[-1]
 
 
-def phrase_bank(size: int, seed: int = 12345) -> tuple[list[str], np.ndarray]:
-    """``size`` phrases of 1-5 words from word_list(), and a Zipf cumulative distribution over them (the k-th
-    phrase drawn in proportion to 1/k); 0: the words themselves, as often as they occur."""
-    words, cdf = word_list()
-    if not size:
-        return words, cdf
-    rng = np.random.default_rng(seed)
-    bank = [" ".join(words[int(cdf.searchsorted(rng.random(), side="right"))] for _ in range(rng.integers(1, 6)))
-            for _ in range(size)]
-    zipf = (1.0 / np.arange(1, size + 1)).cumsum()  # (size,)
-    return bank, zipf / zipf[-1]
+def mixture(a: tuple[list[str], np.ndarray], b: tuple[list[str], np.ndarray], share_b: float):
+    """One distribution drawing from ``b`` with probability ``share_b``, else from ``a``."""
+    pa = np.diff(a[1], prepend=0.0) * (1 - share_b)  # (len(a),)
+    pb = np.diff(b[1], prepend=0.0) * share_b  # (len(b),)
+    cdf = np.concatenate([pa, pb]).cumsum()
+    return a[0] + b[0], cdf / cdf[-1]
 
 
 def _phrase(rng, words: tuple[list[str], np.ndarray], chars: int, inside: bool) -> str:
@@ -118,14 +117,15 @@ def _phrase(rng, words: tuple[list[str], np.ndarray], chars: int, inside: bool) 
     return " ".join(out)
 
 
-def quoted_phrases(seed: int, size: int, bank: int = 300) -> Corpus:
-    """Lines of narration with 0-3 quotes each. Narration and quotes are each made of their own ``bank`` stock
-    phrases of the same words (as people say other things than narrators do, so the quote state is worth
-    keeping: the next phrase depends on it, up to 200 characters after the opening mark); ``bank=0``: both of
-    single words (the quote state is then nearly worthless). Labels from text_labels (inside a "..." string:
-    1). The phrase banks are the same for every seed."""
-    words = phrase_bank(bank)
-    said = phrase_bank(bank, seed=54321)
+def quoted_phrases(seed: int, size: int, names: float = 0.5) -> Corpus:
+    """Lines of narration with 0-3 quotes each. Narration is made of docstring words; in quotes a share
+    ``names`` of the words are the modules' public names instead (people say other things than narrators do),
+    so the quote state helps predict every next word, up to 200 characters after the opening mark, while most
+    single words (the docstring ones, and names that are words) do not tell. ``names=0``: the same words
+    inside and out (the quote state is then nearly worthless). Labels from text_labels (inside a "..."
+    string: 1)."""
+    words = word_list()
+    said = mixture(words, word_list("names"), names)
     rng = np.random.default_rng(seed)
     lines: list[str] = []
     n = 0
@@ -141,9 +141,9 @@ def quoted_phrases(seed: int, size: int, bank: int = 300) -> Corpus:
         lines.append(line)
         n += len(line)
     text = "".join(lines)[:size]
-    what = f"{bank} stock phrases (another {bank} inside quotes) of" if bank else "single"
     return Corpus("quoted-phrases", text, text_labels(text)["in_string"], (),
-                  f"sentences of {what} standard-library words, double-quoted stretches of 4-200 characters")
+                  f"sentences of standard-library docstring words, double-quoted stretches of 4-200 characters "
+                  f"with {names:.0%} of their words public names")
 
 
 def one_run(corpus: Corpus, held_out: Corpus, variant: str, hidden: int, seed: int, steps: int,
@@ -166,8 +166,8 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", default="32,64")
     p.add_argument("--variants", default="old,cos,new", help=", ".join(VARIANTS))
     p.add_argument("--corpus-size", type=int, default=300_000)
-    p.add_argument("--bank", type=int, default=300, help="stock phrases the text is made of (0: single words, "
-                   "drawn as often as in the docstrings: the hardest)")
+    p.add_argument("--names", type=float, default=0.5, help="share of quoted words that are the modules' public "
+                   "names, not docstring words (0: the same words inside quotes and out)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stdlib", action="store_true", help="train on the start of the python-stdlib corpus "
                    "instead (the demo model's kind of text); |r| with 'inside quotes' on the demo text")
@@ -188,8 +188,8 @@ def main(argv=None) -> int:
         text = DEMO_TEXT.read_text(encoding="utf-8")
         held_out = Corpus("demo text", text, text_labels(text)["in_string"])
     else:
-        corpus = quoted_phrases(seed=0, size=args.corpus_size, bank=args.bank)
-        held_out = quoted_phrases(seed=99, size=20_000, bank=args.bank)  # text no run trained on
+        corpus = quoted_phrases(seed=0, size=args.corpus_size, names=args.names)
+        held_out = quoted_phrases(seed=99, size=20_000, names=args.names)  # text no run trained on
     if args.show_corpus:
         print(corpus.text[:2000])
         return 0

@@ -92,7 +92,7 @@ def test_the_defaults_run_and_the_forget_bias_is_set_at_the_start(tmp_path):
 
 
 def test_the_hard_corpus_is_what_the_script_says(script):
-    """Quotes of 4-200 characters (marks included) in their own stock phrases, labels the app's own 'inside
+    """Quotes of 4-200 characters (marks included) with the modules' public names among their words, labels the app's own 'inside
     quotes' feature, apostrophes and 'single' quotes inside quotes, the same text from the same seed."""
     corpus = script.quoted_phrases(seed=3, size=30_000)
     text = corpus.text
@@ -106,10 +106,7 @@ def test_the_hard_corpus_is_what_the_script_says(script):
     assert any("'" in q.replace("n't", "").replace("'s", "") for q in quotes)  # 'single' quotes inside
     assert any("n't" in q or "'s" in q for q in quotes) and "(" in text and "#" not in text
     assert 0.3 < corpus.labels.mean() < 0.7
-    top_narration = script.phrase_bank(300)[0][0]  # the commonest narration phrase: never said inside a quote
-    top_said = script.phrase_bank(300, seed=54321)[0][0]
     outside = "\n".join(part for line in text.split("\n") for part in line.split('"')[0::2])
-    assert top_narration in outside and not any(top_narration in q for q in quotes)
-    assert any(top_said in q for q in quotes)
+    assert "_" not in outside and sum("_" in q for q in quotes) > len(quotes) / 5  # public names: only quoted
     words, cdf = script.word_list()
     assert len(words) > 500 and cdf[-1] == pytest.approx(1.0) and np.all(np.diff(cdf) > 0)

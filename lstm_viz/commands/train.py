@@ -42,9 +42,11 @@ def add_arguments(p) -> None:
                         f"{LR_FLOOR:g} x --lr at the last step")
     p.add_argument("--warmup", type=int, default=d.warmup, metavar="N",
                    help=f"steps over which the learning rate rises linearly to --lr ({d.warmup}; 0: none)")
+    fb = "torch" if d.forget_bias is None else f"{d.forget_bias:g}"
     p.add_argument("--forget-bias", type=forget_bias, default=d.forget_bias, metavar="F|torch",
-                   help="initial forget-gate bias of LSTM-like cells (default 'torch': PyTorch's random one; "
-                        "Jozefowicz et al. 2015 recommend 1). GRU and RNN ignore it")
+                   help=f"the forget gate's total bias (b_ih + b_hh) at the start, in LSTM, peephole and CIFG cells "
+                        f"({fb}; 'torch' keeps PyTorch's random one; Jozefowicz et al. 2015 recommend 1). GRU "
+                        f"(whose update gate z does the keeping) and RNN are left as PyTorch makes them")
     p.add_argument("--dropout", type=float, default=d.dropout, metavar="F", help=f"dropout ({d.dropout:g})")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction, metavar="F",
                    help=f"share of the corpus (its end) held out for validation ({d.val_fraction:g})")
