@@ -4,17 +4,19 @@
     python scripts/train_defaults.py --stdlib --sizes 128 --steps 1000     # the demo model's kind of text
 
 The corpus is built here, not the built-in ``quotes``: sentences made of words from the Python standard
-library's own docstrings (drawn as often as they occur there), with "double-quoted" stretches of up to 200
-characters (marks included; lengths log-uniform from 5 to 200, cut at a space, so a few are 4) in which half
-the words (``--names``) are the modules' public names (``makedirs``, ``get_terminal_size``) and the rest the
-same docstring words: whether a quote is open helps predict every next word, up to 200 characters after the
-mark, and most single words do not tell. Quotes hold commas, colons,
-parentheses, question marks, apostrophes (don't, module's) and 'single-quoted' words; narration has
-apostrophes and parentheses too. The label is ``text_labels(text)["in_string"]`` (lstm_viz.core.features,
-"inside quotes"), the feature a user searches for in the app. Every run trains a one-layer LSTM with the
-trainer's defaults except what the variant changes, and reports the validation bits per character and the best
-|r| of any cell unit with the label on held-out text (made from another seed). Runs go one after another on one
-thread; one line per run as it finishes, then the means per variant and size.
+library's own docstrings (the 100 commonest, ``--vocab``, drawn as often as they occur there), with
+"double-quoted" stretches of up to 200 characters (marks included; lengths log-uniform from 5 to 200, cut at a
+space, so a few are 4) in Title Case, in which half the words (``--names``) are 50 of the modules' public names
+(``Makedirs``, ``Get_terminal_size``), the rest the same docstring words. The case of every next word depends on
+whether a quote is open, up to 200 characters after the mark, across punctuation; what is said tells only in
+part. Quotes hold commas, colons, parentheses, question marks, apostrophes (Don't, Module's) and 'Single-quoted'
+words; narration has apostrophes and parentheses too. (Harder still, with lower-case quotes (``--plain-case``),
+400 words, or the same words inside and out, the runs tried at 1,500-4,000 steps found no quote cell: best
+|r| <= 0.43.) The label is ``text_labels(text)["in_string"]`` (lstm_viz.core.features, "inside quotes"), the
+feature a user searches for in the app. Every run trains a one-layer LSTM with the trainer's defaults except
+what the variant changes, and reports the validation bits per character and the best |r| of any cell unit with
+the label on held-out text (made from another seed). Runs go one after another on one thread; one line per run
+as it finishes, then the means per variant and size.
 """
 from __future__ import annotations
 
@@ -58,10 +60,11 @@ MODULES = ("builtins", "os", "re", "json", "collections", "itertools", "functool
 _PREFIXES = {"r", "u", "b", "f", "br", "rb", "fr", "rf"}  # a ' after one of these opens a Python string
 
 
-def word_list(kind: str = "docs") -> tuple[list[str], np.ndarray]:
+def word_list(kind: str = "docs", top: int = 0) -> tuple[list[str], np.ndarray]:
     """Words of some standard modules and a cumulative distribution over them: "docs", lower-case words of 2-12
     letters from their docstrings and public names, as often as they occur there (natural text's skew);
-    "names", their public names in lower case (``makedirs``, ``get_terminal_size``), each as likely."""
+    "names", their public names in lower case (``makedirs``, ``get_terminal_size``), each as likely. ``top``:
+    keep only the most frequent docs words / that many names picked by a fixed seed (0: all)."""
     counts: Counter = Counter()
     for name in MODULES:
         mod = importlib.import_module(name)
@@ -78,6 +81,10 @@ def word_list(kind: str = "docs") -> tuple[list[str], np.ndarray]:
         for t in texts if kind == "docs" else ():
             counts.update(w.lower() for w in re.findall(r"\b[A-Za-z]{2,12}\b", t))
     words = sorted(w for w in counts if 2 <= len(w) <= 20 and w not in _PREFIXES)
+    if top and kind == "docs":
+        words = sorted(sorted(words, key=lambda w: (-counts[w], w))[:top])
+    elif top:
+        words = sorted(np.random.default_rng(7).choice(words, min(top, len(words)), replace=False).tolist())
     freq = np.array([counts[w] for w in words], dtype=np.float64)
     cdf = (freq / freq.sum()).cumsum()  # (words,)
     return words, cdf / cdf[-1]
@@ -117,15 +124,15 @@ def _phrase(rng, words: tuple[list[str], np.ndarray], chars: int, inside: bool) 
     return " ".join(out)
 
 
-def quoted_phrases(seed: int, size: int, names: float = 0.5) -> Corpus:
+def quoted_phrases(seed: int, size: int, names: float = 0.5, vocab: int = 100, title: bool = True) -> Corpus:
     """Lines of narration with 0-3 quotes each. Narration is made of docstring words; in quotes a share
     ``names`` of the words are the modules' public names instead (people say other things than narrators do),
     so the quote state helps predict every next word, up to 200 characters after the opening mark, while most
     single words (the docstring ones, and names that are words) do not tell. ``names=0``: the same words
     inside and out (the quote state is then nearly worthless). Labels from text_labels (inside a "..."
-    string: 1)."""
-    words = word_list()
-    said = mixture(words, word_list("names"), names)
+    string: 1). ``vocab``: the commonest docstring words kept, and half as many names (0: all of them)."""
+    words = word_list(top=vocab)
+    said = mixture(words, word_list("names", top=vocab // 2), names)
     rng = np.random.default_rng(seed)
     lines: list[str] = []
     n = 0
@@ -134,6 +141,9 @@ def quoted_phrases(seed: int, size: int, names: float = 0.5) -> Corpus:
         for _ in range(rng.integers(0, 4)):
             length = int(round(np.exp(rng.uniform(np.log(5), np.log(200)))))  # 5-200, log-uniform
             quote = _phrase(rng, said, max(1, length - 4), inside=True)[:max(3, length - 2)].strip()
+            if title:
+                quote = " ".join(re.sub(r"^([^a-z]*)([a-z])", lambda m: m[1] + m[2].upper(), w)  # Title Case
+                                 for w in quote.split(" "))
             parts.append(f"{rng.choice([' ', ', ', ': '])}\"{quote}\"")
             if rng.random() < 0.7:
                 parts.append(" " + _phrase(rng, words, int(rng.integers(5, 60)), inside=False))
@@ -168,6 +178,10 @@ def main(argv=None) -> int:
     p.add_argument("--corpus-size", type=int, default=300_000)
     p.add_argument("--names", type=float, default=0.5, help="share of quoted words that are the modules' public "
                    "names, not docstring words (0: the same words inside quotes and out)")
+    p.add_argument("--plain-case", action="store_true", help="quoted words in lower case like the narration's "
+                   "(by default they are in Title Case, a cue at every word that needs the quote state)")
+    p.add_argument("--vocab", type=int, default=100, help="the commonest docstring words used, and half as many "
+                   "names (0: all: the model then spends itself on spelling thousands of words)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stdlib", action="store_true", help="train on the start of the python-stdlib corpus "
                    "instead (the demo model's kind of text); |r| with 'inside quotes' on the demo text")
@@ -188,8 +202,10 @@ def main(argv=None) -> int:
         text = DEMO_TEXT.read_text(encoding="utf-8")
         held_out = Corpus("demo text", text, text_labels(text)["in_string"])
     else:
-        corpus = quoted_phrases(seed=0, size=args.corpus_size, names=args.names)
-        held_out = quoted_phrases(seed=99, size=20_000, names=args.names)  # text no run trained on
+        corpus = quoted_phrases(seed=0, size=args.corpus_size, names=args.names, vocab=args.vocab,
+                                title=not args.plain_case)
+        held_out = quoted_phrases(seed=99, size=20_000, names=args.names, vocab=args.vocab,
+                                title=not args.plain_case)  # text no run trained on
     if args.show_corpus:
         print(corpus.text[:2000])
         return 0

@@ -92,8 +92,9 @@ def test_the_defaults_run_and_the_forget_bias_is_set_at_the_start(tmp_path):
 
 
 def test_the_hard_corpus_is_what_the_script_says(script):
-    """Quotes of 4-200 characters (marks included) with the modules' public names among their words, labels the app's own 'inside
-    quotes' feature, apostrophes and 'single' quotes inside quotes, the same text from the same seed."""
+    """Quotes of 4-200 characters (marks included) in Title Case with the modules' public names among their
+    words, labels the app's own 'inside quotes' feature, apostrophes and 'single' quotes inside quotes, the same
+    text from the same seed."""
     corpus = script.quoted_phrases(seed=3, size=30_000)
     text = corpus.text
     assert len(text) == 30_000 and text == script.quoted_phrases(seed=3, size=30_000).text
@@ -108,5 +109,7 @@ def test_the_hard_corpus_is_what_the_script_says(script):
     assert 0.3 < corpus.labels.mean() < 0.7
     outside = "\n".join(part for line in text.split("\n") for part in line.split('"')[0::2])
     assert "_" not in outside and sum("_" in q for q in quotes) > len(quotes) / 5  # public names: only quoted
+    for q in quotes:  # Title Case inside, whatever punctuation opens the word
+        assert all(not w.lstrip("('")[:1].islower() for w in q.split(" ")), q
     words, cdf = script.word_list()
     assert len(words) > 500 and cdf[-1] == pytest.approx(1.0) and np.all(np.diff(cdf) > 0)
