@@ -34,7 +34,9 @@ def test_warmup_rises_linearly_then_follows_the_cosine():
     assert all(a < b for a, b in zip(f[:10], f[1:10]))  # rising during the warm-up
     assert f[9:] == pytest.approx([train_mod.lr_factor(plain, s, total) for s in range(9, total)])
     flat = TrainConfig(warmup=4, lr_schedule="constant")
-    assert [train_mod.lr_factor(flat, s, 10) for s in range(6)] == pytest.approx([.25, .5, .75, 1, 1, 1])
+    assert [train_mod.lr_factor(flat, s, 40) for s in range(6)] == pytest.approx([.25, .5, .75, 1, 1, 1])
+    assert [train_mod.lr_factor(flat, s, 20) for s in range(3)] == pytest.approx([.5, 1, 1])  # a tenth of 20
+    assert train_mod.lr_factor(flat, 0, 9) == 1.0  # too short to warm up
     with pytest.raises(InputError, match="warmup"):
         TrainConfig(warmup=-1)
 

@@ -83,7 +83,8 @@ class TrainDialog(QtWidgets.QDialog):
         self.lr.setRange(0.00001, 1.0)
         self.lr.setSingleStep(0.001)
         self.lr.setValue(d.lr)
-        self.lr.setToolTip("Adam's starting learning rate (it decays along a cosine to a tenth by the last step)")
+        self.lr.setToolTip(f"Adam's peak learning rate: reached after a warm-up of {d.warmup} steps (at most a "
+                           "tenth of the run), then down along a cosine to a tenth by the last step")
         self.size = self._spin(0, 100_000_000, 0)
         self.size.setSpecialValueText("default")
         self.size.setToolTip("characters of corpus to use (0: the corpus's default)")

@@ -36,7 +36,8 @@ def add_arguments(p) -> None:
                    help=f"characters per backpropagation window ({d.seq_len})")
     p.add_argument("--batch-size", type=int, default=d.batch_size, metavar="N", help=f"parallel streams ({d.batch_size})")
     p.add_argument("--lr", type=float, default=d.lr, metavar="F",
-                   help=f"Adam's learning rate at the start ({d.lr:g}; the former default was 0.002)")
+                   help=f"Adam's peak learning rate, reached after --warmup ({d.lr:g}; formerly 0.01, and 0.002 "
+                        "before that)")
     p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES,
                    help=f"learning rate over the run ({d.lr_schedule}): constant, or cosine from --lr down to "
                         f"{LR_FLOOR:g} x --lr at the last step")
