@@ -69,20 +69,22 @@ class TrainDialog(QtWidgets.QDialog):
             self.cell_box.addItem(label, k)
         self.cell_box.setToolTip("The recurrent cell: the app shows each one's own gates (a GRU's r, z, n; an "
                                  "LSTM's i, f, g, o)")
-        self.hidden = self._spin(1, 2048, 128)
-        self.embed = self._spin(1, 2048, 32)
-        self.layers = self._spin(1, 4, 1)
-        self.steps = self._spin(1, 1_000_000, 2000)
-        self.seq_len = self._spin(2, 1000, 100)
-        self.batch = self._spin(1, 1024, 32)
+        from lstm_viz.core.train import TrainConfig
+
+        d = TrainConfig  # the trainer's own defaults, not a second copy of them
+        self.hidden = self._spin(1, 2048, d.hidden_size)
+        self.embed = self._spin(1, 2048, d.embed_size)
+        self.layers = self._spin(1, 4, d.num_layers)
+        self.steps = self._spin(1, 1_000_000, d.steps)
+        self.seq_len = self._spin(2, 1000, d.seq_len)
+        self.batch = self._spin(1, 1024, d.batch_size)
         self.lr = QtWidgets.QDoubleSpinBox()
         self.lr.setDecimals(5)
         self.lr.setRange(0.00001, 1.0)
         self.lr.setSingleStep(0.001)
-        from lstm_viz.core.train import TrainConfig
-
-        self.lr.setValue(TrainConfig.lr)  # the trainer's own default, not a second copy of it
-        self.lr.setToolTip("Adam's starting learning rate (it decays along a cosine to a tenth by the last step)")
+        self.lr.setValue(d.lr)
+        self.lr.setToolTip(f"Adam's peak learning rate: reached after a warm-up of {d.warmup} steps (at most a "
+                           "tenth of the run), then down along a cosine to a tenth by the last step")
         self.size = self._spin(0, 100_000_000, 0)
         self.size.setSpecialValueText("default")
         self.size.setToolTip("characters of corpus to use (0: the corpus's default)")

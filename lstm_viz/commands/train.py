@@ -36,13 +36,18 @@ def add_arguments(p) -> None:
                    help=f"characters per backpropagation window ({d.seq_len})")
     p.add_argument("--batch-size", type=int, default=d.batch_size, metavar="N", help=f"parallel streams ({d.batch_size})")
     p.add_argument("--lr", type=float, default=d.lr, metavar="F",
-                   help=f"Adam's learning rate at the start ({d.lr:g}; the former default was 0.002)")
+                   help=f"Adam's peak learning rate, reached after --warmup ({d.lr:g}; formerly 0.01, and 0.002 "
+                        "before that)")
     p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES,
                    help=f"learning rate over the run ({d.lr_schedule}): constant, or cosine from --lr down to "
                         f"{LR_FLOOR:g} x --lr at the last step")
+    p.add_argument("--warmup", type=int, default=d.warmup, metavar="N",
+                   help=f"steps over which the learning rate rises linearly to --lr ({d.warmup}; 0: none)")
+    fb = "torch" if d.forget_bias is None else f"{d.forget_bias:g}"
     p.add_argument("--forget-bias", type=forget_bias, default=d.forget_bias, metavar="F|torch",
-                   help="initial forget-gate bias of LSTM-like cells (default 'torch': PyTorch's random one; "
-                        "Jozefowicz et al. 2015 recommend 1). GRU and RNN ignore it")
+                   help=f"the forget gate's total bias (b_ih + b_hh) at the start, in LSTM, peephole and CIFG cells "
+                        f"({fb}; 'torch' keeps PyTorch's random one; Jozefowicz et al. 2015 recommend 1). GRU "
+                        f"(whose update gate z does the keeping) and RNN are left as PyTorch makes them")
     p.add_argument("--dropout", type=float, default=d.dropout, metavar="F", help=f"dropout ({d.dropout:g})")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction, metavar="F",
                    help=f"share of the corpus (its end) held out for validation ({d.val_fraction:g})")
@@ -85,7 +90,7 @@ def run(args) -> int:
                          steps=args.steps, epochs=args.epochs, seed=args.seed, val_fraction=args.val_fraction,
                          eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, cell=args.cell,
                          nonlinearity=args.nonlinearity, lr_schedule=args.lr_schedule,
-                         forget_bias=args.forget_bias)
+                         forget_bias=args.forget_bias, warmup=args.warmup)
     if args.threads is not None:
         if args.threads <= 0:
             raise InputError(f"--threads must be a positive integer, not {args.threads}")

@@ -46,7 +46,8 @@ class LabConfig:
     batch_size: int = 32  # lines per batch
     lr: float = 1e-2  # Adam
     clip: float = 1.0  # gradient-norm clipping
-    forget_bias: float = 1.0  # added to the forget gate's bias of LSTM-like cells (Jozefowicz et al. 2015)
+    forget_bias: float | None = 1.0  # LSTM-like cells: the forget gate's total bias at the start (Jozefowicz et
+    # al. 2015), as the trainer's forget_bias (lstm_viz.core.model.set_forget_bias); None keeps PyTorch's
     key_weight: float = 1.0  # weight of the key's loss added to the mean loss per character (0: a plain LM)
     seed: int = 0
     eval_lines: int = 256  # unseen lines per gap for recall
@@ -69,6 +70,9 @@ class LabConfig:
             raise InputError(f"learning rate must be in (0, 1], not {self.lr!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"seed must be a non-negative integer, not {self.seed!r}")
+        if self.forget_bias is not None and (isinstance(self.forget_bias, bool) or not isinstance(
+                self.forget_bias, (int, float)) or not math.isfinite(self.forget_bias)):
+            raise InputError(f"forget_bias must be a finite number or None, not {self.forget_bias!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,12 +130,7 @@ def copy_lines(gap: int, n: int, seed) -> tuple[np.ndarray, np.ndarray]:
 def _build(vocab: Vocab, cell: str, config: LabConfig) -> RNNLanguageModel:
     mc = ModelConfig(input_size=config.embed_size, hidden_size=config.hidden_size, vocab_size=len(vocab), cell=cell)
     model = RNNLanguageModel(mc)
-    model.init_weights()
-    if config.forget_bias and "forget_gate" in cell_type(cell).quantities:
-        H = config.hidden_size
-        first = 0 if cell == "cifg" else H  # the forget gate's rows: (f, g, o) for CIFG, (i, f, g, o) otherwise
-        with torch.no_grad():
-            model.rnn.bias_ih_l0[first: first + H] += config.forget_bias
+    model.init_weights(forget_bias=config.forget_bias)  # the trainer's forget bias, one meaning
     return model
 
 

@@ -138,10 +138,9 @@ class RNNLanguageModel(nn.Module):
 
     def init_weights(self, generator: torch.Generator | None = None, forget_bias: float | None = None) -> None:
         """word_language_model's initialisation of the embedding and decoder; the recurrent module keeps
-        PyTorch's, except that ``forget_bias`` (when given) sets the forget gate's bias of an LSTM-like cell:
-        ``bias_ih`` to ``forget_bias`` and ``bias_hh`` to 0 in the forget gate's rows of every layer and
-        direction, so the gate starts at σ(forget_bias) and remembers by default (Gers et al. 2000;
-        Jozefowicz et al. 2015 recommend 1). Other cell types have no forget gate and are left as they are."""
+        PyTorch's, except that ``forget_bias`` (when given) sets the forget gate's total bias of an LSTM-like
+        cell to it (``set_forget_bias``), so the gate starts at σ(forget_bias) and remembers by default
+        (Jozefowicz et al. 2015 recommend 1). GRU and plain RNN are left as they are."""
         r = 0.1
         with torch.no_grad():
             if self.encoder is not None:
@@ -155,25 +154,32 @@ class RNNLanguageModel(nn.Module):
 
 
 # Where the forget gate's rows start in the stacked gate weights, in units of hidden_size: nn.LSTM and the
-# peephole LSTM stack (i, f, g, o), the coupled-gate LSTM (f, g, o). A GRU's update gate z plays a similar role
-# (h_t = (1 - z) * n + z * h_{t-1}) but no such initialisation is recommended for it; it keeps PyTorch's.
+# peephole LSTM stack (i, f, g, o), the coupled-gate LSTM (f, g, o).
 FORGET_GATE_BLOCK = {"lstm": 1, "peephole": 1, "cifg": 0}
 
 
 def set_forget_bias(rnn: nn.Module, cell: str, value: float) -> bool:
-    """Set the forget gate's total bias (bias_ih + bias_hh) to ``value`` in every layer and direction of an
-    LSTM-like module; False (nothing changed) for a cell without a forget gate or a module without biases."""
-    block = FORGET_GATE_BLOCK.get(cell)
+    """The one forget-gate bias of lstm_viz (the trainer's and the lab's ``forget_bias``): set the forget gate's
+    total bias to ``value``, ``bias_ih`` to ``value`` and ``bias_hh`` to 0 in its rows, in every layer and
+    direction of an LSTM-like module (torch's, ours, or a LayerStack whose layers differ in size), so that the
+    gate starts at σ(value) whatever the input (Gers et al. 2000; Jozefowicz et al. 2015 recommend 1). It sets,
+    never adds: calling it twice gives ``value`` again. Returns False (nothing changed) for a module without
+    biases and for cells without a forget gate: a plain RNN, and a GRU, whose update gate z plays the keeping
+    role (h_t = (1 - z) * n + z * h_{t-1}) but for which Jozefowicz et al. recommend no such start; it keeps
+    PyTorch's."""
+    block = FORGET_GATE_BLOCK.get(cell_type(cell).name)
     if block is None or not getattr(rnn, "bias", False):
         return False
-    H = rnn.hidden_size
-    rows = slice(block * H, (block + 1) * H)
+    modules = list(rnn.layers) if isinstance(rnn, LayerStack) else [rnn]  # a LayerStack: each its own size
     with torch.no_grad():
-        for name, p in rnn.named_parameters():
-            if name.startswith("bias_ih"):
-                p[rows] = value  # (H,) of (4H,) or (3H,)
-            elif name.startswith("bias_hh"):
-                p[rows] = 0.0
+        for m in modules:
+            H = m.hidden_size
+            rows = slice(block * H, (block + 1) * H)
+            for name, p in m.named_parameters(recurse=False):
+                if name.startswith("bias_ih"):
+                    p[rows] = value  # (H,) of (4H,) or (3H,)
+                elif name.startswith("bias_hh"):
+                    p[rows] = 0.0
     return True
 
 

@@ -8,10 +8,11 @@ progress after every batch.
 The recipe is pytorch/examples' word_language_model at character level: the training text is cut into
 ``batch_size`` parallel streams (columns), read ``seq_len`` characters at a time with the LSTM state
 carried from one batch to the next (truncated backpropagation through time); Adam with a learning
-rate decaying along a cosine, gradient-norm clipping, dropout, an optional forget-gate bias at the start for
-LSTM-like cells (Jozefowicz et al. 2015 recommend 1), and a held-out tail of the corpus for validation. The
-default learning rate and schedule (1e-2 and cosine; formerly 2e-3, constant) come from
-scripts/train_defaults.py (see the README).
+rate that rises over a short warm-up and then decays along a cosine, gradient-norm clipping, dropout, an
+optional forget-gate bias at the start for LSTM-like cells (lstm_viz.core.model.set_forget_bias), and a
+held-out tail of the corpus for validation. The default learning rate, warm-up and schedule (2e-2, 200 steps,
+cosine; 1e-2 without warm-up before that, and 2e-3 constant at first) come from scripts/train_defaults.py
+(see the README).
 
 Guarantees: the same corpus, config and seed give the same weights (the run keeps its own copy of torch's
 random state, so other code using torch's RNG between batches changes nothing); checkpoints are written
@@ -51,8 +52,10 @@ class TrainConfig:
     embed_size: int = 32  # character embedding size
     seq_len: int = 100  # characters per truncated-BPTT window
     batch_size: int = 32  # parallel streams
-    lr: float = 1e-2  # Adam's learning rate at the start (2e-3 before; scripts/train_defaults.py)
+    lr: float = 2e-2  # Adam's peak learning rate (1e-2, and 2e-3 before that; scripts/train_defaults.py)
     lr_schedule: str = "cosine"  # "constant", or "cosine": down to lr * LR_FLOOR at the last step
+    warmup: int = 200  # steps over which the learning rate rises linearly to lr, at most a tenth of the run
+    #                    (0: none)
     dropout: float = 0.0  # on embeddings, between layers and before the decoder
     steps: int = 2000  # batches to train (ignored when epochs is set)
     epochs: int | None = None  # passes over the training text, instead of steps
@@ -64,15 +67,15 @@ class TrainConfig:
     val_max_chars: int = 200_000  # validate on at most this many characters (the start of the held-out tail)
     cell: str = "lstm"  # lstm, gru, rnn, peephole or cifg (lstm_viz.core.cells)
     nonlinearity: str = "tanh"  # plain RNN only: tanh or relu
-    forget_bias: float | None = None  # LSTM-like cells: the forget gate's initial bias (1 is Jozefowicz et
-    # al.'s advice); None keeps PyTorch's, which did better in scripts/train_defaults.py
+    forget_bias: float | None = None  # LSTM-like cells: the forget gate's total bias at the start (1 is
+    # Jozefowicz et al.'s advice; set_forget_bias); None keeps PyTorch's, which did better in train_defaults.py
 
     def __post_init__(self):
         for name in ("hidden_size", "num_layers", "embed_size", "seq_len", "batch_size", "steps"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise InputError(f"{name} must be a positive integer, not {v!r}")
-        for name in ("eval_every", "checkpoint_every", "val_max_chars"):
+        for name in ("eval_every", "checkpoint_every", "val_max_chars", "warmup"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise InputError(f"{name} must be a non-negative integer, not {v!r}")
@@ -198,11 +201,14 @@ def build_model(vocab: Vocab, config: TrainConfig) -> RNNLanguageModel:
 
 
 def lr_factor(config: TrainConfig, step: int, total: int) -> float:
-    """The learning rate of batch ``step`` (0-based) of ``total``, as a fraction of ``config.lr``."""
+    """The learning rate of batch ``step`` (0-based) of ``total``, as a fraction of ``config.lr``: a linear
+    warm-up over ``config.warmup`` steps (at most a tenth of the run), times the schedule."""
+    warmup = min(config.warmup, total // 10)
+    warm = min(1.0, (step + 1) / warmup) if warmup else 1.0
     if config.lr_schedule == "constant" or total <= 1:
-        return 1.0
+        return warm
     progress = min(step, total - 1) / (total - 1)  # 0 at the first batch, 1 at the last
-    return LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warm * (LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
 @torch.no_grad()
