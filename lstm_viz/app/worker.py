@@ -5,7 +5,8 @@
 A job runs ``fn(*args)``; when that is a generator, every yielded value is sent as ``progress`` and the
 generator's return value as ``returned``. ``cancel()`` takes effect at the next yield (the generator is
 closed there). Starting a job of a kind that is already running cancels the older one: a stale job never
-emits ``returned`` or ``errored``. Nothing here touches a widget.
+emits ``returned`` or ``errored``, and a result already emitted but not yet delivered to the GUI thread when
+the job is cancelled is dropped there. Nothing here touches a widget.
 """
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ class Runner(QtCore.QObject):
         job = Job(kind, fn, tuple(args), dict(kwargs or {}))
         for signal, slot in ((job.progress, progress), (job.returned, returned), (job.errored, errored)):
             if slot is not None:
-                signal.connect(slot)
+                signal.connect(lambda value, job=job, slot=slot: None if job.cancelled else slot(value))
         self.current[kind] = job
         self._alive.add(job)
         job.finished.connect(lambda j=job: self._finished(j), QtCore.Qt.ConnectionType.QueuedConnection)

@@ -156,3 +156,26 @@ def test_missing_checkpoint_on_the_command_line_is_one_line(tmp_path):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("lstm-viz")]
     assert len(lines) == 1 and "no such file" in lines[0]
+
+
+def test_a_result_already_on_its_way_is_dropped_when_the_job_is_cancelled(qtbot):
+    """The worker has emitted the result (queued for the GUI thread) when the user cancels: it must not arrive.
+    Opening a checkpoint and pressing Esc at once showed the new model although the status said "cancelled"."""
+    import threading
+
+    runner = Runner()
+    go, finished = threading.Event(), threading.Event()
+
+    def fn():
+        go.wait(10)
+        return "late"
+
+    out, errors = [], []
+    job = runner.start("a", fn, returned=out.append, errored=errors.append)
+    job.finished.connect(finished.set, QtCore.Qt.ConnectionType.DirectConnection)
+    go.set()
+    assert finished.wait(10)  # the result is emitted: it waits in the GUI thread's event queue
+    runner.cancel("a")
+    qtbot.waitUntil(lambda: not runner.busy("a"))
+    assert out == [] and errors == []
+    assert runner.shutdown()
