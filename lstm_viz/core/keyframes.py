@@ -205,6 +205,11 @@ class KeyframeTrace(TraceBase):
         with self._lock:
             return all((layer, int(reverse), m) in self._chunks.items for m in range(t0 // K, (max(t1, t0 + 1) - 1) // K + 1))
 
+    def probs_cached(self, t: int) -> bool:
+        """``probs[t]`` is in the cache: reading it returns at once."""
+        with self._lock:
+            return int(t) // self.keyframe_every in self._probs.items
+
     def sample_rows(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
         """(n, units) the rows kept while streaming: every k-th step (k = ceil(T / SAMPLE_ROWS)), every unit."""
         self.check(quantity, layer, reverse)
@@ -217,7 +222,12 @@ class KeyframeTrace(TraceBase):
 
     def _chunk_probs(self, m: int) -> np.ndarray:
         with self._lock:
-            return self._probs.get(m, lambda: self._engine.probs(self._engine.outputs(self.num_layers - 1, m)))
+            if m in self._probs.items:
+                return self._probs.get(m, None)
+        with self._compute:
+            p = self._engine.probs(self._engine.outputs(self.num_layers - 1, m))
+        with self._lock:
+            return self._probs.get(m, lambda: p)
 
     def window(self, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0, t1: int | None = None,
                units: Sequence[int] | slice | None = None) -> np.ndarray:
@@ -286,8 +296,8 @@ def _read_input(loaded: LoadedModel, x):
 
 
 def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,
-                        summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST
-                        ) -> Generator[float, None, KeyframeTrace]:
+                        summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST,
+                        cache_chunks: int = 16) -> Generator[float, None, KeyframeTrace]:
     """Yield progress in [0, 1] after every chunk; return the KeyframeTrace (``yield from`` it; close to cancel).
 
     ``x``: text, token ids (T,) or input vectors (T, in); ``state``: the initial state (see
@@ -383,7 +393,7 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     return KeyframeTrace(eng, tokens, None if id_array is None else id_array.copy(), loss,
                          {n: p.finish() for n, p in pyramids.items()}, {n: rs.result() for n, rs in stats.items()},
                          k0, vocab_tokens=loaded.vocab.tokens if loaded.vocab is not None else None,
-                         unknown=unknown, model_name=loaded.name, metadata=metadata,
+                         unknown=unknown, model_name=loaded.name, metadata=metadata, cache_chunks=cache_chunks,
                          samples={n: _frozen(a) for n, a in samples.items()},
                          structure={k: r.scores() for k, r in structure.items()})
 
