@@ -62,6 +62,12 @@ def run_app(checkpoint: str, text_file: str, frames: int) -> dict:
 
     text = Path(text_file).read_text(encoding="utf-8")
     s = win.state
+    prof = None
+    if os.environ.get("BENCH_PROFILE"):  # the GUI thread's work while opening, to stderr
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     meter.reset()
     t_open = time.perf_counter()
     QtCore.QTimer.singleShot(0, lambda: win.session.open_startup(checkpoint, text=text))
@@ -76,6 +82,11 @@ def run_app(checkpoint: str, text_file: str, frames: int) -> dict:
     out["tokens"] = len(s.trace)
     out["lazy"] = type(s.trace).__name__
     out["pause_open_ms"] = 1000 * meter.longest
+    if prof is not None:
+        import pstats
+
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumtime").print_stats(40)
     wait(lambda: True, 1.0)
 
     def gesture(name, action, least=1.0):

@@ -115,13 +115,9 @@ class ColouredText(QtWidgets.QWidget):
         self._layout_timer.stop()
         self.line_h = self.fm.height() + 4
         self._wrap_at = max(self.width() - 12, 200)
-        shown = {tok: _shown(tok) for tok in set(self.tokens)}
-        widths = {tok: self.fm.horizontalAdvance(shown[tok]) for tok in shown}
-        self._widths = [widths[t] for t in self.tokens]
-        self._space = [t.isspace() for t in self.tokens]
+        self._wmap: dict[str, float] = {}  # token -> width, filled as tokens are laid out
         self._xs, self._lines = [0.0] * len(self.tokens), [0] * len(self.tokens)
         self.boxes = np.zeros((len(self.tokens), 4))
-        self.boxes[:, 2] = self._widths
         self.laid = 0
         self._x, self._line, self._word = MARGIN, 0, None
         self._layout_more()
@@ -131,14 +127,17 @@ class ColouredText(QtWidgets.QWidget):
         whole; whitespace may hang past the edge (it never starts a line)."""
         T = len(self.tokens)
         i0, i1 = self.laid, min(self.laid + LAYOUT_CHUNK, T)
-        xs, lines = self._xs, self._lines
-        widths, space, tokens = self._widths, self._space, self.tokens
+        xs, lines, tokens, wmap = self._xs, self._lines, self.tokens, self._wmap
+        for tok in set(tokens[i0:i1]) - wmap.keys():  # widths of the tokens not met before
+            wmap[tok] = self.fm.horizontalAdvance(_shown(tok))
+        widths = [wmap[t] for t in tokens[i0:i1]]
+        space = [t.isspace() for t in tokens[i0:i1]]
         changed = i0
         gap = self.fm.horizontalAdvance(" ") if self.spaced else 0.0
         x, line, word, width = self._x, self._line, self._word, self._wrap_at
         for i in range(i0, i1):  # the only per-token loop: plain arithmetic
-            w = widths[i]
-            if space[i]:
+            w = widths[i - i0]
+            if space[i - i0]:
                 word = None
             else:
                 if self.spaced or word is None:
@@ -161,6 +160,7 @@ class ColouredText(QtWidgets.QWidget):
             if tokens[i] == "\n":
                 x, line, word = MARGIN, line + 1, None
         self._x, self._line, self._word = x, line, word
+        self.boxes[i0:i1, 2] = widths
         self.boxes[changed:i1, 0] = xs[changed:i1]
         self.boxes[changed:i1, 3] = lines[changed:i1]
         self.boxes[changed:i1, 1] = self.boxes[changed:i1, 3] * self.line_h + 4

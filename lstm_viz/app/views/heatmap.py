@@ -79,6 +79,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.bar.getAxis("right").enableAutoSIPrefix(False)
         self.bar.setFixedWidth(COLOUR_BAR_WIDTH)  # the right column every time-aligned plot reserves
         self.addItem(self.bar, row=0, col=1)
+        # The unit axis and the colour bar do not change when time pans: paint them once into a pixmap, not
+        # on every frame (replaying their pictures was most of a pan's painting).
+        for item in (self.axis, self.bar.getAxis("right"), self.bar):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image.setLookupTable(style.colormap(quantity).getLookupTable(nPts=256))
         self.vline, self.hline, self.tline = vline(), hline(), vline(SELECTED_TIME)
         for item in (self.vline, self.hline, self.tline):
