@@ -15,7 +15,7 @@ from lstm_viz.core.vocab import display_token
 from .. import style
 from .lazy import probs_ready
 
-LAYOUT_CHUNK = 20_000  # tokens laid out per pass of the event loop
+LAYOUT_CHUNK = 5_000  # tokens laid out per pass of the event loop (a pass stays well under 100 ms)
 MARGIN = 6.0  # pixels left of every line
 
 
