@@ -155,3 +155,21 @@ def test_gestures_never_read_the_whole_lazy_trace(qtbot, window, lazy_app, long_
     full = full_trace(load_model(lazy_app), long_text)
     u = window.stack.traces.lines[0]
     np.testing.assert_allclose(u[2], full.get("cell", s.layer)[int(u[1][0]):int(u[1][-1]) + 1, 5], atol=1e-6)
+
+
+def test_a_bidirectional_model_waits_for_the_whole_text(qtbot, window, lazy_app, long_text, tmp_path):
+    """Its first tokens' trace would not be the start of the whole one (the backward direction reads from the
+    end): nothing of the new model is drawn until the whole text is read, then every number is exact."""
+    ckpt = make_checkpoint(tmp_path / "bi.pt", hidden=5, layers=1, bidirectional=True)
+    text = long_text[:3000]
+    lengths = open_long(qtbot, window, ckpt, text)
+    assert lengths == [3000]
+    s = window.state
+    s.set_reverse(True)
+    window.stack.strip.plot.setXRange(3000 - 80, 3000, padding=0)
+    settle(qtbot, window)
+    full = full_trace(load_model(ckpt), text)
+    for q, h in window.stack.heatmaps.items():
+        if h.isVisible():
+            start, stop, _, _ = h._window
+            np.testing.assert_allclose(h.image.image, full.get(q, 0, True)[start:stop][:, h.axis.order].T, atol=1e-6)

@@ -135,7 +135,7 @@ class HeatmapSource:
         return self.trace.window(self.quantity, self.layer, self.reverse)
 
 
-TRACE_EXACT = 4096  # visible steps up to which the traces draw exact values (beyond: summary mean and band)
+TRACE_EXACT = 2048  # visible steps up to which the traces draw exact values (beyond: summary mean and band)
 TRACE_POINTS = 1500  # about this many summary blocks across the visible span
 
 
