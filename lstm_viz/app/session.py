@@ -176,7 +176,8 @@ class Session(QtCore.QObject):
 
     def _analysed(self, trace) -> None:
         """A whole trace: it replaces what is shown (the first tokens of a long text keep their zoom)."""
-        units = tasks.units_to_show(trace) if self._partial and not self.state.units_chosen else None
+        lazy = not getattr(trace, "holds_arrays", True)  # its unit to show comes from the whole text only now
+        units = tasks.units_to_show(trace) if (self._partial or lazy) and not self.state.units_chosen else None
         self._partial = None
         self._show(trace, f"{trace.model_name}: {len(trace):,} tokens analysed", units=units)
 
