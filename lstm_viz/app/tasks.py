@@ -52,8 +52,8 @@ def load(path, vocab=None, module=None, trust=False):
 
 MEMORY_BUDGET = 400 * 2 ** 20  # bytes: a text whose in-memory trace would be larger gets a keyframe trace
 PREFIX_TOKENS = 4096  # a long text shows its first tokens (an exact in-memory trace) while the rest is analysed
-APP_KEYFRAME_EVERY = 256  # steps between keyframes in the app: a window recomputes 256 steps at least
-APP_CACHE_CHUNKS = 64  # recomputed chunks kept (the heatmaps' exact windows reach 8,192 steps)
+APP_KEYFRAME_EVERY = 1024  # steps between keyframes (fewer, longer chunks: torch's per-call cost is paid less)
+APP_CACHE_CHUNKS = 24  # recomputed chunks kept: the heatmaps' exact windows (8,192 steps) and the traces' together
 
 
 @dataclass

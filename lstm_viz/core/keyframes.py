@@ -205,6 +205,11 @@ class KeyframeTrace(TraceBase):
         with self._lock:
             return all((layer, int(reverse), m) in self._chunks.items for m in range(t0 // K, (max(t1, t0 + 1) - 1) // K + 1))
 
+    @property
+    def cache_steps(self) -> int:
+        """Steps of one layer and direction the chunk cache holds: a longer window is recomputed every time."""
+        return self._chunks.size * self.keyframe_every
+
     def probs_cached(self, t: int) -> bool:
         """``probs[t]`` is in the cache: reading it returns at once."""
         with self._lock:

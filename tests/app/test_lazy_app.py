@@ -57,6 +57,7 @@ def lazy_app(monkeypatch, tmp_path):
     monkeypatch.setattr(tasks, "MEMORY_BUDGET", 2000)
     monkeypatch.setattr(tasks, "PREFIX_TOKENS", 256)
     monkeypatch.setattr(tasks, "APP_KEYFRAME_EVERY", 64)
+    monkeypatch.setattr(tasks, "APP_CACHE_CHUNKS", 64)
     monkeypatch.setattr(keyframes, "KeyframeTrace", StrictTrace)
     monkeypatch.setattr(lazy, "EXACT_SPAN", 2048)
     monkeypatch.setattr(lazy, "TRACE_EXACT", 512)

@@ -120,7 +120,7 @@ class HeatmapSource:
             return a, width, block, True
         a = max(0, int((x0 - visible) // step) * step)
         b = min(T, int(math.ceil(x1 + visible)))
-        if b - a <= EXACT_SPAN:
+        if b - a <= min(EXACT_SPAN, getattr(self.trace, "cache_steps", EXACT_SPAN) // 2):
             win = self.fetcher.window(self.trace, self.quantity, self.layer, self.reverse, a, b, who=self)
             if win is not None:
                 return a, step, binned.bin_means(win, 0, b - a, step), True
@@ -128,7 +128,7 @@ class HeatmapSource:
             return a, step, binned.bin_means(self.trace.window(self.quantity, self.layer, self.reverse, a, b),
                                              0, b - a, step), True
         a2, width, block = self._summary_cut(self.k0, a, b)
-        return a2, width, block, b - a > EXACT_SPAN
+        return a2, width, block, b - a > min(EXACT_SPAN, getattr(self.trace, "cache_steps", EXACT_SPAN) // 2)
 
     def full(self) -> np.ndarray:
         """(T, units) every value: for tests and exports only, never for drawing."""
@@ -147,7 +147,8 @@ def trace_curves(trace, quantity: str, layer: int, reverse: bool, units, x0: flo
     T, span = len(trace), max(x1 - x0, 1.0)
     a, b = max(0, int(x0 - span)), min(T, int(math.ceil(x1 + span)))
     units = list(units)
-    if span <= TRACE_EXACT or b - a <= 2 ** int(getattr(trace, "min_summary_level", 0)):
+    exact = min(TRACE_EXACT, getattr(trace, "cache_steps", 4 * TRACE_EXACT) // 4)  # the window fits the cache
+    if span <= exact or b - a <= 2 ** int(getattr(trace, "min_summary_level", 0)):
         win = fetcher.window(trace, quantity, layer, reverse, a, b, units, who=who)
         if win is None:
             return None
