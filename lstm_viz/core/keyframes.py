@@ -216,9 +216,12 @@ class KeyframeTrace(TraceBase):
             return int(t) // self.keyframe_every in self._probs.items
 
     def sample_rows(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
-        """(n, units) the rows kept while streaming: every k-th step (k = ceil(T / SAMPLE_ROWS)), every unit."""
+        """(n, units) the rows kept while streaming: every k-th step (k = ceil(T / SAMPLE_ROWS)), every unit. Kept
+        for the quantities whose colour range comes from their values (not gates, not tanh-bounded ones); others
+        are read as windows of one step (slow)."""
         self.check(quantity, layer, reverse)
-        return self._samples[key(quantity, layer, reverse)]
+        k = key(quantity, layer, reverse)
+        return self._samples[k] if k in self._samples else super().sample_rows(quantity, layer, reverse)
 
     def structure_scores(self, layer: int = 0, reverse: bool = False) -> np.ndarray:
         """(units,) lstm_viz.core.structure.slow_structure of tanh(the cell's state), accumulated in the pass."""
@@ -321,7 +324,9 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     k0 = min_level_for(T, columns, summary_budget, finest_summary)
     stats = {n: RunningStats(units_of(eng.rnn, q, layer)) for n, layer, _, q in names}
     every = max(1, -(-T // SAMPLE_ROWS))  # keep rows 0, every, 2 every, ...
-    samples = {n: np.zeros((-(-T // every), units_of(eng.rnn, q, layer)), np.float32) for n, layer, _, q in names}
+    unbounded = [q for q in eng.cell.quantities if q not in eng.cell.gates and q not in eng.cell.bounded]
+    samples = {n: np.zeros((-(-T // every), units_of(eng.rnn, q, layer)), np.float32) for n, layer, _, q in names
+               if q in unbounded}  # the states: their colour range comes from the values (gates have fixed ones)
     state_q = "cell" if eng.cell.has_cell_state else "hidden"
     structure = {(layer, bool(d)): RunningStructure(units_of(eng.rnn, state_q, layer))
                  for layer in range(eng.L) for d in range(eng.D)}
@@ -338,7 +343,8 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
             stats[n].add(a)
             pyramids[n].add(s, a)
             first = -(-s // every) * every  # the first kept row at or after s
-            samples[n][first // every:(first // every) + len(range(first, s + len(a), every))] = a[first - s::every]
+            if n in samples:
+                samples[n][first // every:(first // every) + len(range(first, s + len(a), every))] = a[first - s::every]
             if q == state_q:
                 structure[(layer, bool(d))].add(s, a)
             if sink is not None:
