@@ -7,6 +7,7 @@
     tr.window("cell", 0, False, 0, 5)                 # any quantity of tr.quantities, steps 0..4
     tr.save_npz("trace.npz")
     big = lstm_viz.keyframe_trace(model, long_text)   # keeps states every 1024 steps; windows recomputed exactly
+    big = lstm_viz.trace(model, long_text, lazy=True)  # the same
     lstm_viz.write_h5(model, long_text, "big.h5")     # every quantity to a chunked file; open_trace reads it lazily
 
 The names are imported lazily so that ``import lstm_viz`` (and the GUI's first paint) does not wait for torch.

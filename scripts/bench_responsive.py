@@ -17,7 +17,11 @@ import os
 import pstats
 import time
 
+import sys
+from pathlib import Path
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's lstm_viz, not an installed one
 
 
 class GapMeter:

@@ -78,6 +78,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.inspector = Inspector()
+        self.inspector.fetcher = self.coloured.fetcher = self.stack.fetcher  # lazy traces: windows off this thread
         dock = QtWidgets.QDockWidget("Inspector", self)
         dock.setObjectName("inspector")
         dock.setWidget(self.inspector)
@@ -173,6 +174,7 @@ class MainWindow(QtWidgets.QMainWindow):
         s.selection_changed.connect(lambda _: self._inspect())
         s.view_changed.connect(self._inspect)
         s.model_changed.connect(lambda m: self.setWindowTitle(window_title(m)))
+        self.stack.fetcher.ready.connect(lambda: (self._inspect(), self.coloured.update()))
         st.busy.connect(self._busy)
         st.progress.connect(lambda v: self.progress.setValue(int(v * 1000)))
         st.idle.connect(self._idle)
@@ -333,7 +335,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if label is None or self.coloured.trace is not s.trace:
             self.coloured.set_values(None, s.quantity, "")
             return
-        self.coloured.set_values(s.values(s.quantity)[:, s.units[0]], s.quantity, label)
+        values, levels = self.stack.focus_column()
+        self.coloured.set_values(values, s.quantity, label, levels)
 
     def _inspect(self) -> None:
         """The inspector shows the cell under the mouse; over none, the selected timestep and unit."""

@@ -13,6 +13,7 @@ from . import style
 from .ordering import unit_order
 from .views.binned import SYNC_VALUES, Background, TimeBins, order_key
 from .views.heatmap import HeatmapView
+from .views.lazy import Fetcher, HeatmapSource, LazyColumn, is_lazy, trace_curves
 from .views.text_strip import TextStripView
 from .views.traces import TracesView
 
@@ -28,6 +29,13 @@ class PlotStack(QtWidgets.QWidget):
         self.traces = TracesView()
         self.orders: dict[str, np.ndarray] = {}
         self.background = Background(self)  # pyramids and orderings of long traces, off the GUI thread
+        self.fetcher = Fetcher(self)  # windows of lazy traces, recomputed off the GUI thread
+        self._waiting = False  # something drawn from a stand-in waits for the fetcher
+        self._tokens: tuple[str, ...] = ()  # the tokens of the trace shown
+        self._traces_timer = QtCore.QTimer(self)  # lazy traces: re-cut after pan/zoom settles
+        self._traces_timer.setSingleShot(True)
+        self._traces_timer.setInterval(40)
+        self._traces_timer.timeout.connect(lambda: self._draw_traces(self.state.units))
         self._levels: dict[int, tuple[float, float]] = {}  # id(values) -> colour range, for this trace
         self._arrays: list[np.ndarray] = []  # the arrays keyed by id() above, kept alive
         self._order = None  # the row order now drawn
@@ -47,7 +55,9 @@ class PlotStack(QtWidgets.QWidget):
             w.viewport().installEventFilter(self)
         self.strip.widget.scene().sigMouseClicked.connect(self._strip_click)
         master.getViewBox().sigXRangeChanged.connect(lambda *_: self._emit_time_range())
+        master.getViewBox().sigXRangeChanged.connect(lambda *_: self._lazy_traces_follow())
         self.background.ready.connect(self._background_ready)
+        self.fetcher.ready.connect(self._fetched)
         state.cell_changed.connect(lambda cell: self._build_heatmaps(cell.quantities))
         state.trace_changed.connect(self._trace_changed)
         state.view_changed.connect(self.redraw)
@@ -84,13 +94,16 @@ class PlotStack(QtWidgets.QWidget):
 
     # -- state -> views ---------------------------------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
-        first = not self.strip.item.tokens
-        old_len = len(self.strip.item.tokens)
+        old = self._tokens
+        first = not old
+        # the same text, or the whole text after its first part was shown: the zoom and position stay
+        continues = trace is not None and len(trace) >= len(old) and tuple(trace.tokens[:len(old)]) == tuple(old)
+        self._tokens = tuple(trace.tokens) if trace is not None else ()
         self.background.clear()
         self._levels, self._arrays, self._traces_key = {}, [], None
         self.state.set_hover(None, None)  # a hovered cell of the old trace means nothing in the new one
         self.strip.set_tokens(trace.tokens if trace is not None else ())
-        if trace is not None and (first or old_len != len(trace)):
+        if trace is not None and (first or not continues):
             self.reset_zoom()  # first: the heatmaps then cut their windows once, at the new zoom
         self.redraw(traces=False)
         # The traces follow in a later pass of the event loop: no single pass keeps the GUI busy for long.
@@ -118,9 +131,17 @@ class PlotStack(QtWidgets.QWidget):
         for h in self.heatmaps.values():
             h.vb.setYRange(0, max(h.shape[0], 1), padding=0)
 
-    def _level(self, q: str, values: np.ndarray) -> tuple[float, float]:
+    def _level(self, q: str, values: np.ndarray | None) -> tuple[float, float]:
+        """The colour range: fixed for gates and tanh-bounded quantities; for states the percentile of the
+        array, or for a lazy trace of the rows it kept spread over the text."""
         if style.is_gate(q) or q in style.BOUNDED:
             return style.levels(q)
+        if values is None:
+            s = self.state
+            k = (q, s.layer, s.reverse)
+            if k not in self._levels:
+                self._levels[k] = style.levels(q, s.trace.sample_rows(q, s.layer, s.reverse))
+            return self._levels[k]
         if id(values) not in self._levels:
             self._levels[id(values)] = style.levels(q, values)
             self._arrays.append(values)
@@ -132,10 +153,37 @@ class PlotStack(QtWidgets.QWidget):
             return None
         return lambda v: self.background.get("bins", v, lambda a: TimeBins(a).build())
 
+    def _lazy_order(self):
+        """The row order from what a lazy trace keeps: its statistics, or one recomputed step (activation)."""
+        s, tr = self.state, self.state.trace
+        q = self._order_quantity()
+        n = tr.units(s.layer, q)
+        if s.order in ("variance", "mean"):
+            st = tr.stats(q, s.layer, s.reverse)
+            return np.argsort(-np.nan_to_num(st.var if s.order == "variance" else st.mean), kind="stable")
+        if s.order == "activation":
+            t = min(max(s.time, 0), len(tr) - 1)
+            row = self.fetcher.window(tr, q, s.layer, s.reverse, t, t + 1, who="order")
+            if row is None:
+                self._waiting = True
+                old = self._order
+                return old if old is not None and len(old) == n else np.arange(n)
+            return np.argsort(-row[0], kind="stable")
+        return np.arange(n)
+
+    def _order_quantity(self) -> str:
+        """What the rows are ordered by: the focus quantity, or the cell's state when the focus has another
+        number of units (a projected hidden state)."""
+        s, tr = self.state, self.state.trace
+        same = tr.units(s.layer, s.quantity) == tr.units(s.layer, s.state_quantity)
+        return s.quantity if same else s.state_quantity
+
     def _row_order(self, base: np.ndarray | None):
         """The unit order of the rows; None for no data. Long arrays get variance and mean orders from the
         background: until they arrive the rows keep their order (and a later pass applies the new one)."""
         s = self.state
+        if is_lazy(s.trace):
+            return self._lazy_order()
         if base is None:
             return None
         n = base.shape[1]
@@ -152,20 +200,27 @@ class PlotStack(QtWidgets.QWidget):
         """What the rows are ordered by: the focus quantity, or the cell's state when the focus has another
         number of units (a projected hidden state)."""
         s = self.state
-        ref, state = s.values(s.quantity), s.values(s.state_quantity)
-        return ref if ref is not None and state is not None and ref.shape[1] == state.shape[1] else state
+        if s.trace is None or is_lazy(s.trace):
+            return None
+        return s.values(self._order_quantity())
 
     def redraw(self, traces: bool = True, only: set[str] | None = None) -> None:
         """Draw the shown heatmaps (``only``: just these) in the current order, the marks and the traces."""
         s = self.state
+        self._waiting = False
         order = self._row_order(self._order_base())
         self._order = order
+        lazy = is_lazy(s.trace)
         for q, h in self.heatmaps.items():
             if only is not None and q not in only:
                 continue
             if h.isVisible() or q in s.panels:
-                values = s.values(q)
-                if values is None:
+                values = None if lazy else s.values(q)
+                if lazy:
+                    n = s.trace.units(s.layer, q)
+                    h.set_source(HeatmapSource(s.trace, q, s.layer, s.reverse, self.fetcher),
+                                 order if order is not None and len(order) == n else None, self._level(q, None))
+                elif values is None:
                     h.set_data(None, None)
                 else:
                     h.set_data(values, order if order is not None and len(order) == values.shape[1] else None,
@@ -179,6 +234,16 @@ class PlotStack(QtWidgets.QWidget):
         if traces:
             self._draw_traces(s.units)
         self._time_selected(s.time)
+
+    def _fetched(self) -> None:
+        """A window of a lazy trace was recomputed: redraw what stood in for it."""
+        if self._waiting and self.state.order == "activation":
+            self.redraw(traces=False)
+        for h in self.heatmaps.values():
+            if h.isVisible():
+                h.refresh_if_sampled()
+        if self._traces_key is None:
+            self._draw_traces(self.state.units)
 
     def _background_ready(self) -> None:
         """A pyramid or an ordering came back from the worker: draw with it."""
@@ -245,6 +310,9 @@ class PlotStack(QtWidgets.QWidget):
         """The cell state c of the selected units (h dashed on demand); h alone for a cell without c."""
         s = self.state
         has_c = s.cell.has_cell_state
+        if is_lazy(s.trace):
+            self._draw_lazy_traces(units)
+            return
         main = s.values(s.state_quantity)
         hidden = s.values("hidden") if s.show_hidden and has_c else None
         key = (id(main), id(hidden), tuple(units))
@@ -252,6 +320,56 @@ class PlotStack(QtWidgets.QWidget):
             return
         self._traces_key = key
         self.traces.set_curves(main, hidden, units, symbol="c" if has_c else "h")
+
+    def _draw_lazy_traces(self, units) -> None:
+        """The curves of the visible stretch only: exact when it is short, else a summary with its band."""
+        s, tr = self.state, self.state.trace
+        (x0, x1), _ = self.strip.plot.getViewBox().viewRange()
+        x0, x1 = max(0.0, x0), min(float(len(tr)), x1)
+        has_c = s.cell.has_cell_state
+        key = (id(tr), s.layer, s.reverse, tuple(units), s.show_hidden and has_c)
+        if self._traces_key is not None and self._traces_key[0] == key:
+            a, b, span = self._traces_key[1]
+            if a <= x0 and x1 <= b and 0.5 <= (x1 - x0) / span <= 2:
+                return
+        n_state = tr.units(s.layer, s.state_quantity)
+        units = tuple(u for u in units if u < n_state)
+        cut = trace_curves(tr, s.state_quantity, s.layer, s.reverse, units, x0, x1, self.fetcher, who="traces")
+        hidden = None
+        if cut is not None and s.show_hidden and has_c:
+            nh = tr.units(s.layer, "hidden")
+            hu = [u for u in units if u < nh]
+            hcut = trace_curves(tr, "hidden", s.layer, s.reverse, hu, x0, x1, self.fetcher, who="traces-h")
+            if hcut is None:
+                cut = None
+            else:
+                hidden = np.full((len(hcut[2]), len(units)), np.nan, np.float32)
+                for k, u in enumerate(units):
+                    if u in hu:
+                        hidden[:, k] = hcut[3][:, hu.index(u)]
+        if cut is None:
+            self._traces_key = None  # drawn when the window is ready
+            return
+        a, b, x, mean, lo, hi = cut
+        self._traces_key = (key, (a, b, max(x1 - x0, 1.0)))
+        self.traces.set_window(x, mean, hidden, units, "c" if has_c else "h", lo, hi,
+                               shows_hidden=s.show_hidden and has_c)
+
+    def focus_column(self):
+        """(values, colour range) of the primary unit of the focus quantity, for the coloured text: the array's
+        column (T,), or for a lazy trace a LazyColumn read window by window and the range of its kept rows."""
+        s = self.state
+        u = s.units[0]
+        if is_lazy(s.trace):
+            rows = s.trace.sample_rows(s.quantity, s.layer, s.reverse)[:, u]
+            return (LazyColumn(s.trace, s.quantity, s.layer, s.reverse, u, self.fetcher),
+                    style.levels(s.quantity, rows))
+        column = s.values(s.quantity)[:, u]
+        return column, style.levels(s.quantity, column)
+
+    def _lazy_traces_follow(self) -> None:
+        if is_lazy(self.state.trace):
+            self._traces_timer.start()
 
     def _hover(self, t, unit) -> None:
         for h in self.heatmaps.values():

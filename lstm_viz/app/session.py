@@ -6,6 +6,11 @@ shown); the last good trace stays on screen until the new one is ready, and stay
 Opening a checkpoint loads it *and* analyses the current text in one job; the result (tasks.Opened) is only
 offered by ``opened``: the window commits it with ``commit`` once every question is answered, or drops it.
 So a cancelled or declined open leaves the title, Model info and the heatmaps on the previous model.
+
+A long text (tasks.is_long) is shown in two steps: first the exact trace of its first tokens (tasks.Partial, or
+the Opened of a model), with a line saying so, while a keyframe trace of the whole text is computed; that one
+then replaces it whole, keeping the zoom and, unless the user chose units, selecting the unit picked from the
+whole text.
 """
 from __future__ import annotations
 
@@ -39,6 +44,8 @@ class Session(QtCore.QObject):
         self._quiet = False
         self._pending = False  # a text change waits for the model being opened
         self._opens = 0  # open requests so far (tells a retry from a final failure)
+        self._partial: tuple[int, int] | None = None  # (tokens shown, characters in all) while the rest runs
+        self._percent = -1  # the percentage last written in the status line
         state.text_changed.connect(self._text_changed)
 
     # -- requests -------------------------------------------------------------------------------------------
@@ -74,6 +81,14 @@ class Session(QtCore.QObject):
                 self._quiet = False
         s.open_model(result.model, result.trace, result.units)
         self.loaded.emit(result.model, path)
+        if result.rest:  # a long text: the first tokens (or nothing yet) are shown; the whole follows
+            self.idle.emit()
+            if result.trace is not None:
+                self.analysed.emit()
+            self._pending = False
+            self._partial = (len(result.trace), len(result.text)) if result.trace is not None else None
+            self.analyse(prefix_shown=True)
+            return
         if result.trace is not None:
             self._show(result.trace, f"{result.model.name}: {len(result.trace):,} tokens analysed", emit=False)
         elif result.problem:
@@ -93,21 +108,23 @@ class Session(QtCore.QObject):
             self._pending = False
             self.analyse()
 
-    def analyse(self) -> None:
+    def analyse(self, prefix_shown: bool = False) -> None:
         self.debounce.stop()
+        if not prefix_shown:
+            self._partial = None
         s = self.state
         load = self.runner.current.get("load")
         if s.model is None or not s.text:
             if s.model is not None:
                 self.message.emit("the text is empty: nothing to analyse")
             return
-        if load is not None and not load.done:
+        if load is not None and not load.done and not prefix_shown:
             self._pending = True  # analysed once the open is committed, or with the old model if it fails
             return
-        self.busy.emit(f"analysing {len(s.text):,} characters")
-        self.runner.start("analysis", tasks.analyse, (s.model, s.text), progress=self._progress,
-                          errored=lambda msg: self._failed("analyse", msg),
-                          returned=lambda tr: self._show(tr, f"{tr.model_name}: {len(tr):,} tokens analysed"))
+        self.busy.emit(self._partial_line(0.0) if self._partial else f"analysing {len(s.text):,} characters")
+        self.runner.start("analysis", tasks.analyse, (s.model, s.text), {"prefix_shown": prefix_shown},
+                          progress=self._progress, errored=lambda msg: self._failed("analyse", msg),
+                          returned=self._analysed)
 
     def cancel(self) -> None:
         """Stop what runs (Esc); with nothing running, say so."""
@@ -122,6 +139,8 @@ class Session(QtCore.QObject):
         name = self.state.model.name if self.state.model is not None else ""
         if opening:
             self.message.emit("open cancelled" + (f"; still showing {name}" if name else ""))
+        elif self._partial:
+            self.message.emit(f"analysis cancelled; showing the first {self._partial[0]:,} tokens only")
         else:
             self.message.emit("analysis cancelled; showing the last analysis")
         self.idle.emit()
@@ -139,16 +158,36 @@ class Session(QtCore.QObject):
             self.analyse()
 
     def _progress(self, value) -> None:
-        if isinstance(value, (int, float)):
+        if isinstance(value, tasks.Partial):
+            self._partial = (len(value.trace), value.total)
+            self.state.set_trace(value.trace, value.units)
+            self.idle.emit()
+            self.busy.emit(self._partial_line(0.0))
+            self.analysed.emit()
+        elif isinstance(value, (int, float)):
             self.progress.emit(float(value))
+            if self._partial and int(100 * value) != self._percent:
+                self._percent = int(100 * value)
+                self.message.emit(self._partial_line(float(value)))
+
+    def _partial_line(self, done: float) -> str:
+        shown, total = self._partial
+        return f"showing the first {shown:,} of about {total:,} tokens; analysing the rest ({100 * done:.0f} %)"
+
+    def _analysed(self, trace) -> None:
+        """A whole trace: it replaces what is shown (the first tokens of a long text keep their zoom)."""
+        lazy = not getattr(trace, "holds_arrays", True)  # its unit to show comes from the whole text only now
+        units = tasks.units_to_show(trace) if (self._partial or lazy) and not self.state.units_chosen else None
+        self._partial = None
+        self._show(trace, f"{trace.model_name}: {len(trace):,} tokens analysed", units=units)
 
     def _opened(self, result, path: str, options: dict) -> None:
         self.idle.emit()
         self.opened.emit(result, path, options)
 
-    def _show(self, trace, msg: str, emit: bool = True) -> None:
+    def _show(self, trace, msg: str, emit: bool = True, units: dict | None = None) -> None:
         if emit:
-            self.state.set_trace(trace)
+            self.state.set_trace(trace, units)
             self.idle.emit()
         unknown = len(getattr(trace, "unknown", ()))
         self.message.emit(msg + (f"; {unknown} tokens not in the vocab read as unknown" if unknown else ""))

@@ -80,10 +80,14 @@ class AppState(QtCore.QObject):
         self.text = text
         self.text_changed.emit(text, typed)
 
-    def set_trace(self, trace) -> None:
-        """A new analysis: keep layer, direction and units where they still exist."""
+    def set_trace(self, trace, units: dict | None = None) -> None:
+        """A new analysis: keep layer, direction and units where they still exist; ``units`` ({(layer,
+        reverse): unit}, the units to show first) replaces the selection unless the user chose units."""
         self.trace = trace
         before = self.units
+        unit = (units or {}).get((self.layer, self.reverse))
+        if unit is not None and not self.units_chosen:
+            self.units = (int(unit),)
         if trace is not None:
             self._set_cell(trace.cell)
         if trace is None:
@@ -144,10 +148,11 @@ class AppState(QtCore.QObject):
         projection (proj_size), the hidden state has fewer units than the gates and the cell."""
         if self.trace is None:
             return 0
-        return self.trace.get(quantity or self.state_quantity, self.layer, self.reverse).shape[1]
+        return self.trace.units(self.layer, quantity or self.state_quantity)
 
     def values(self, quantity: str):
-        """(T, units) array of ``quantity`` at the current layer and direction, or None before any trace."""
+        """(T, units) array of ``quantity`` at the current layer and direction, or None before any trace.
+        The whole text: for an in-memory trace (``trace.holds_arrays``) only; drawing reads windows."""
         if self.trace is None:
             return None
         return self.trace.get(quantity, self.layer, self.reverse)

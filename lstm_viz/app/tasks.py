@@ -17,6 +17,7 @@ class Opened:
     units: dict | None = None  # {(layer, reverse): the state unit (c, else h) with the most slow structure there}
     vocab_size: int = 0  # > 0: the model needs a vocab of this many tokens before it can read text
     text_given: bool = False  # the text came with the request (start-up, a new training run)
+    rest: bool = False  # a long text: ``trace`` is its first tokens (or None); the whole is analysed next
 
 
 
@@ -49,11 +50,87 @@ def load(path, vocab=None, module=None, trust=False):
     return model
 
 
-def analyse(model, text):
-    """Yield progress, return the Trace."""
+MEMORY_BUDGET = 400 * 2 ** 20  # bytes: a text whose in-memory trace would be larger gets a keyframe trace
+PREFIX_TOKENS = 4096  # a long text shows its first tokens (an exact in-memory trace) while the rest is analysed
+APP_KEYFRAME_EVERY = 1024  # steps between keyframes (fewer, longer chunks: torch's per-call cost is paid less)
+APP_CACHE_CHUNKS = 24  # recomputed chunks kept: the heatmaps' exact windows (8,192 steps) and the traces' together
+
+
+@dataclass
+class Partial:
+    """Progress that shows something: the exact trace of the first tokens of a long text."""
+
+    trace: object  # Trace of the first tokens
+    units: dict  # as Opened.units
+    total: int  # characters in the whole text
+
+
+def trace_bytes(model, steps: int) -> int:
+    """Bytes an in-memory trace of ``steps`` steps would hold (every quantity, layer and direction, float32)."""
+    from lstm_viz.core.cell_compute import cell_of, units_of
+
+    rnn = model.model.rnn
+    dirs = 2 if rnn.bidirectional else 1
+    columns = sum(units_of(rnn, q, layer) for layer in range(rnn.num_layers) for q in cell_of(rnn).quantities)
+    return 4 * steps * columns * dirs
+
+
+def is_long(model, text: str) -> bool:
+    """The text is too long for an in-memory trace (its length in characters bounds its tokens)."""
+    return trace_bytes(model, len(text)) > MEMORY_BUDGET
+
+
+def can_show_prefix(model) -> bool:
+    """The trace of the first tokens is exactly the start of the whole trace: the model reads left to right."""
+    return not (model.model.rnn.bidirectional or model.config.reads_backward)
+
+
+def units_to_show(trace) -> dict:
+    """{(layer, reverse): the state unit (c, else h) with the most slow structure} (lstm_viz.core.structure)."""
+    import numpy as np
+
+    return {(layer, rev): int(np.argmax(trace.structure_scores(layer, rev)))
+            for layer in range(trace.num_layers) for rev in trace.directions
+            if trace.units(layer, "cell" if trace.cell.has_cell_state else "hidden")}
+
+
+def prefix_of(text: str, tokens: int | None = None) -> str:
+    """About the first ``tokens`` (default PREFIX_TOKENS) characters of ``text``, cut at whitespace (a word
+    vocab splits there too)."""
+    tokens = PREFIX_TOKENS if tokens is None else tokens
+    if len(text) <= tokens:
+        return text
+    cut = max(text.rfind(c, 0, tokens) for c in " \n\t")
+    return text[:cut + 1] if cut > 0 else text[:tokens]
+
+
+def prefix_trace(model, text):
+    """Yield 0 while tracing the first tokens; return the in-memory Trace of the prefix."""
     from lstm_viz.core.trace import iter_trace
 
-    return (yield from iter_trace(model, text))
+    gen = iter_trace(model, prefix_of(text))
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield 0.0
+
+
+def analyse(model, text, prefix_shown: bool = False):
+    """Yield progress, return the Trace: in memory for a short text; for a long one a KeyframeTrace, after
+    yielding a Partial with the first tokens (unless ``prefix_shown`` or the model does not read left to right)."""
+    from lstm_viz.core.trace import iter_trace
+
+    if not is_long(model, text):
+        return (yield from iter_trace(model, text))
+    from lstm_viz.core.keyframes import iter_keyframe_trace
+
+    if not prefix_shown and can_show_prefix(model):
+        first = yield from prefix_trace(model, text)
+        yield Partial(first, units_to_show(first), len(text))
+    return (yield from iter_keyframe_trace(model, text, keyframe_every=APP_KEYFRAME_EVERY,
+                                           cache_chunks=APP_CACHE_CHUNKS))
 
 
 def open_model(path, text="", text_path=None, text_given=False, **options):
@@ -63,9 +140,6 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
     a cancel leaves the window as it was."""
     from lstm_viz.core.cells import cell_type
     from lstm_viz.core.errors import CheckpointError, InputError, LstmVizError
-    from lstm_viz.core.structure import cell_unit_to_show
-    from lstm_viz.look import state_quantity
-
     from .worker import one_line
 
     model = yield from load(path, **options)
@@ -81,14 +155,16 @@ def open_model(path, text="", text_path=None, text_given=False, **options):
                               "the app shows text (give it vectors with lstm_viz.trace in Python)")
     if not text:
         return Opened(model, "", None, text_given=text_given)
+    long = is_long(model, text)
     try:
-        trace = yield from analyse(model, text)
+        if long:  # the first tokens now (or nothing yet); the rest is analysed once the model is shown
+            trace = (yield from prefix_trace(model, text)) if can_show_prefix(model) else None
+        else:
+            trace = yield from analyse(model, text)
     except LstmVizError as e:
         return Opened(model, text, None, problem=one_line(e), text_given=text_given)
-    state = state_quantity(trace.cell)  # c, or h for a cell without a cell state (GRU, RNN)
-    units = {(layer, reverse): cell_unit_to_show(trace.get(state, layer, reverse))
-             for layer in range(trace.num_layers) for reverse in ((False, True) if trace.bidirectional else (False,))}
-    return Opened(model, text, trace, units=units, text_given=text_given)
+    units = units_to_show(trace) if trace is not None else None
+    return Opened(model, text, trace, units=units, text_given=text_given, rest=long)
 
 
 def train(corpus_spec, config, out_path, size=None):

@@ -33,11 +33,13 @@ from .gates import _forward
 from .model import LoadedModel
 from .pyramid import FINEST, PyramidBuilder, min_level_for
 from .stats import RunningStats, Summary, UnitStats
+from .structure import RunningStructure
 from .trace import TraceBase, key
 from .tracing import _inputs, initial_state
 
 KEYFRAME_EVERY = 1024  # steps between keyframes; a power of two
 SUMMARY_BUDGET = 256 * 2 ** 20  # bytes for the summaries of all quantities, layers and directions
+SAMPLE_ROWS = 1024  # rows (every unit) kept per quantity, spread evenly over the text (colour ranges)
 Sink = Callable[[str, int, np.ndarray, int], None]  # (array name, first step, (n, ...) rows, T) for writers
 
 
@@ -155,7 +157,8 @@ class KeyframeTrace(TraceBase):
     """A trace that holds keyframes, summaries and statistics and recomputes windows (module docstring)."""
 
     def __init__(self, engine: _Engine, tokens, token_ids, loss, summaries, stats, min_summary_level, *,
-                 vocab_tokens=None, unknown=(), model_name="", metadata=None, cache_chunks: int = 16):
+                 vocab_tokens=None, unknown=(), model_name="", metadata=None, cache_chunks: int = 16,
+                 samples=None, structure=None):
         self._engine = engine
         self.tokens, self.token_ids, self.loss = tuple(tokens), token_ids, loss
         self.num_layers, self.bidirectional = engine.L, engine.D == 2
@@ -166,6 +169,10 @@ class KeyframeTrace(TraceBase):
         self.min_summary_level = min_summary_level
         self._summaries, self._stats = summaries, stats  # key -> {level: Summary}, key -> UnitStats
         self._lock = threading.RLock()
+        self._compute = threading.Lock()
+        self._samples = samples or {}  # key -> (n, units) rows spread over the text
+        self._structure = structure or {}  # (layer, reverse) -> (units,) slow-structure scores of the state
+        self._state_q = "cell" if engine.cell.has_cell_state else "hidden"
         self._chunks = _LRU(cache_chunks)  # (layer, d, m) -> quantity -> (n, units)
         self._probs = _LRU(cache_chunks)  # m -> (n, V)
         decodes = engine.decoder is not None and token_ids is not None
@@ -176,18 +183,59 @@ class KeyframeTrace(TraceBase):
         return units_of(self._engine.rnn, quantity or self.quantities[0], layer)
 
     def _chunk(self, layer: int, d: int, m: int) -> dict[str, np.ndarray]:
-        def make():
-            out = self._engine.run(layer, d, m, self._engine.inputs(layer, m), True)[1]
-            for a in out.values():
-                a.setflags(write=False)
-            return out
-
+        """One chunk's quantities, from the cache or recomputed; the lock is held only to look up and store,
+        never while computing, so a thread asking whether a window is cached never waits for a recompute."""
+        k = (layer, d, m)
         with self._lock:
-            return self._chunks.get((layer, d, m), make)
+            if k in self._chunks.items:
+                return self._chunks.get(k, None)
+        with self._compute:  # the engine's modules are shared: one recompute at a time
+            with self._lock:
+                if k in self._chunks.items:
+                    return self._chunks.get(k, None)
+            out = self._engine.run(layer, d, m, self._engine.inputs(layer, m), True)[1]
+        for a in out.values():
+            a.setflags(write=False)
+        with self._lock:
+            return self._chunks.get(k, lambda: out)
+
+    def cached(self, layer: int, reverse: bool, t0: int, t1: int) -> bool:
+        """Steps t0 <= t < t1 of this layer and direction are in the chunk cache: ``window`` returns at once."""
+        K = self.keyframe_every
+        with self._lock:
+            return all((layer, int(reverse), m) in self._chunks.items for m in range(t0 // K, (max(t1, t0 + 1) - 1) // K + 1))
+
+    @property
+    def cache_steps(self) -> int:
+        """Steps of one layer and direction the chunk cache holds: a longer window is recomputed every time."""
+        return self._chunks.size * self.keyframe_every
+
+    def probs_cached(self, t: int) -> bool:
+        """``probs[t]`` is in the cache: reading it returns at once."""
+        with self._lock:
+            return int(t) // self.keyframe_every in self._probs.items
+
+    def sample_rows(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        """(n, units) the rows kept while streaming: every k-th step (k = ceil(T / SAMPLE_ROWS)), every unit. Kept
+        for the quantities whose colour range comes from their values (not gates, not tanh-bounded ones); others
+        are read as windows of one step (slow)."""
+        self.check(quantity, layer, reverse)
+        k = key(quantity, layer, reverse)
+        return self._samples[k] if k in self._samples else super().sample_rows(quantity, layer, reverse)
+
+    def structure_scores(self, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        """(units,) lstm_viz.core.structure.slow_structure of tanh(the cell's state), accumulated in the pass."""
+        self.check(self._state_q, layer, reverse)
+        return self._structure[(layer, bool(reverse))]
 
     def _chunk_probs(self, m: int) -> np.ndarray:
         with self._lock:
-            return self._probs.get(m, lambda: self._engine.probs(self._engine.outputs(self.num_layers - 1, m)))
+            if m in self._probs.items:
+                return self._probs.get(m, None)
+        with self._compute:
+            p = self._engine.probs(self._engine.outputs(self.num_layers - 1, m))
+        with self._lock:
+            return self._probs.get(m, lambda: p)
 
     def window(self, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0, t1: int | None = None,
                units: Sequence[int] | slice | None = None) -> np.ndarray:
@@ -222,6 +270,11 @@ class KeyframeTrace(TraceBase):
         return tuple(p[g].numpy().copy() for p in self._engine.keyframes[layer][int(reverse)])
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
 def _columns(units, n: int, name: str):
     if units is None:
         return slice(None)
@@ -251,8 +304,8 @@ def _read_input(loaded: LoadedModel, x):
 
 
 def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,
-                        summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST
-                        ) -> Generator[float, None, KeyframeTrace]:
+                        summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST,
+                        cache_chunks: int = 16) -> Generator[float, None, KeyframeTrace]:
     """Yield progress in [0, 1] after every chunk; return the KeyframeTrace (``yield from`` it; close to cancel).
 
     ``x``: text, token ids (T,) or input vectors (T, in); ``state``: the initial state (see
@@ -270,6 +323,13 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     columns = sum(units_of(eng.rnn, q, layer) for _, layer, _, q in names)
     k0 = min_level_for(T, columns, summary_budget, finest_summary)
     stats = {n: RunningStats(units_of(eng.rnn, q, layer)) for n, layer, _, q in names}
+    every = max(1, -(-T // SAMPLE_ROWS))  # keep rows 0, every, 2 every, ...
+    unbounded = [q for q in eng.cell.quantities if q not in eng.cell.gates and q not in eng.cell.bounded]
+    samples = {n: np.zeros((-(-T // every), units_of(eng.rnn, q, layer)), np.float32) for n, layer, _, q in names
+               if q in unbounded}  # the states: their colour range comes from the values (gates have fixed ones)
+    state_q = "cell" if eng.cell.has_cell_state else "hidden"
+    structure = {(layer, bool(d)): RunningStructure(units_of(eng.rnn, state_q, layer))
+                 for layer in range(eng.L) for d in range(eng.D)}
     pyramids = {n: PyramidBuilder(T, units_of(eng.rnn, q, layer), k0, K) for n, layer, _, q in names}
     decodes = eng.decoder is not None and ids is not None
     loss = np.full(T, np.nan, np.float32) if decodes else None
@@ -282,6 +342,11 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
             n = key(q, layer, bool(d))
             stats[n].add(a)
             pyramids[n].add(s, a)
+            first = -(-s // every) * every  # the first kept row at or after s
+            if n in samples:
+                samples[n][first // every:(first // every) + len(range(first, s + len(a), every))] = a[first - s::every]
+            if q == state_q:
+                structure[(layer, bool(d))].add(s, a)
             if sink is not None:
                 sink(n, s, a, T)
 
@@ -339,7 +404,9 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     return KeyframeTrace(eng, tokens, None if id_array is None else id_array.copy(), loss,
                          {n: p.finish() for n, p in pyramids.items()}, {n: rs.result() for n, rs in stats.items()},
                          k0, vocab_tokens=loaded.vocab.tokens if loaded.vocab is not None else None,
-                         unknown=unknown, model_name=loaded.name, metadata=metadata)
+                         unknown=unknown, model_name=loaded.name, metadata=metadata, cache_chunks=cache_chunks,
+                         samples={n: _frozen(a) for n, a in samples.items()},
+                         structure={k: r.scores() for k, r in structure.items()})
 
 
 def keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,

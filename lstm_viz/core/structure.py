@@ -47,3 +47,54 @@ def cell_unit_to_show(cell: np.ndarray | None) -> int | None:
     if cell is None:
         return None
     return most_structured_unit(np.tanh(np.asarray(cell, dtype=np.float64)))  # (T, U) in [-1, 1]
+
+
+class RunningStructure:
+    """``slow_structure`` of tanh(values) accumulated chunk by chunk, in one pass, without holding (T, units).
+
+    Chunks come in the order a direction reads the text (left to right, or right to left): each chunk is
+    adjacent to the one before it, so the lag-1 products across chunk edges are counted. Sums in float64 of
+    values in [-1, 1]: the scores equal the whole-array ones to about 1e-9."""
+
+    def __init__(self, units: int):
+        self.n = 0
+        self.s = np.zeros(units)  # sum x
+        self.s2 = np.zeros(units)  # sum x^2
+        self.lag = np.zeros(units)  # sum x_t x_{t-1}
+        self.first_row = self.last_row = None  # x at the lowest and the highest position seen so far
+        self._lo = self._hi = None  # positions of those rows
+
+    def add(self, s: int, chunk: np.ndarray) -> None:
+        """The (n, units) values of positions s .. s + n - 1 (tanh is applied here)."""
+        x = np.tanh(np.asarray(chunk, dtype=np.float64))  # (n, U)
+        x = np.where(np.isfinite(x), x, 0.0)
+        n = len(x)
+        if n == 0:
+            return
+        self.s += x.sum(axis=0)
+        self.s2 += (x * x).sum(axis=0)
+        self.lag += (x[1:] * x[:-1]).sum(axis=0)
+        if self.n == 0:
+            self.first_row, self.last_row, self._lo, self._hi = x[0], x[-1], s, s + n - 1
+        elif s == self._hi + 1:  # after what was seen
+            self.lag += x[0] * self.last_row
+            self.last_row, self._hi = x[-1], s + n - 1
+        elif s + n == self._lo:  # before it
+            self.lag += x[-1] * self.first_row
+            self.first_row, self._lo = x[0], s
+        else:
+            raise ValueError(f"chunk at {s} is not next to the steps {self._lo}..{self._hi} seen so far")
+        self.n += n
+
+    def scores(self) -> np.ndarray:
+        """(units,) variance x clipped lag-1 autocorrelation, as ``slow_structure(tanh(values))``."""
+        T = self.n
+        if T < 3:
+            return np.zeros(len(self.s))
+        mu = self.s / T
+        var = self.s2 / T - mu * mu
+        # sum over t >= 1 of (x_t - mu)(x_{t-1} - mu)
+        lagged = (self.lag - mu * ((self.s - self.first_row) + (self.s - self.last_row)) + (T - 1) * mu * mu) / (T - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            autocorr = np.where(var > 1e-12, lagged / var, 0.0)
+        return np.clip(autocorr, 0.0, None) * np.maximum(var, 0.0)

@@ -72,6 +72,9 @@ class TraceBase:
     cell: CellType
     reads_backward: bool
 
+    holds_arrays = False  # True: every array sits in memory and a whole-text window is a free view
+    SAMPLE_ROWS = 1024  # rows sample_rows returns by default
+
     SUMMARY_CHUNK = 1 << 16  # steps per window when a summary or statistics are built from windows
     min_summary_level = 0  # finer summary levels are built from windows (slow for a trace that does not hold arrays)
 
@@ -157,6 +160,22 @@ class TraceBase:
             rs.add(self.window(quantity, layer, reverse, s, min(s + self.SUMMARY_CHUNK, len(self))))
         return rs.result()
 
+    def sample_rows(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        """(n, units): whole rows (every unit) spread evenly over the text, about SAMPLE_ROWS of them, for colour
+        ranges. Here read as windows of one step; a lazy trace keeps them from its pass."""
+        self.check(quantity, layer, reverse)
+        T = len(self)
+        every = max(1, -(-T // self.SAMPLE_ROWS))
+        return np.concatenate([self.window(quantity, layer, reverse, t, t + 1) for t in range(0, T, every)]) \
+            if T else np.zeros((0, self.units(layer, quantity)), np.float32)
+
+    def structure_scores(self, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        """(units,) lstm_viz.core.structure.slow_structure of tanh(the cell's state: c, else h)."""
+        from .structure import slow_structure
+
+        q = "cell" if self.cell.has_cell_state else "hidden"
+        return slow_structure(np.tanh(np.asarray(self.get(q, layer, reverse), dtype=np.float64)))
+
     # -- files ------------------------------------------------------------------------------------------------
     def save_npz(self, path: str | Path, extra: Mapping[str, np.ndarray] | None = None, compress: bool = False) -> None:
         """Write every array under its key (see module docstring), plus ``extra`` arrays; atomic. Uncompressed
@@ -181,6 +200,8 @@ class TraceBase:
 @dataclass(frozen=True, eq=False)
 class Trace(TraceBase):
     """The in-memory trace: every array held, read-only."""
+
+    holds_arrays = True
 
     tokens: tuple[str, ...]  # one per timestep, as read from the text
     token_ids: np.ndarray | None  # (T,) int64; None when the model read raw input vectors
@@ -235,6 +256,10 @@ class Trace(TraceBase):
                 raise InputError(f"units {units.min()}..{units.max()} do not all exist; "
                                  f"{key(quantity, layer, reverse)} has {a.shape[1]} units")
         return a[t0:t1, units]
+
+    def sample_rows(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
+        a = self._array(quantity, layer, reverse)
+        return a[::max(1, -(-len(a) // self.SAMPLE_ROWS))]
 
     def units(self, layer: int = 0, quantity: str | None = None) -> int:
         return self._array(quantity or self.quantities[0], layer, False).shape[1]
@@ -291,8 +316,13 @@ def iter_trace(loaded, x, chunk: int | None = None, state=None):
     return run(loaded, x, chunk, state)
 
 
-def trace(loaded, x, chunk: int | None = None, state=None) -> Trace:
-    """Run a model over ``x`` and return its Trace (lstm_viz.core.tracing.trace)."""
+def trace(loaded, x, chunk: int | None = None, state=None, lazy: bool = False) -> TraceBase:
+    """Run a model over ``x`` and return its Trace (lstm_viz.core.tracing.trace). ``lazy``: a KeyframeTrace
+    instead (lstm_viz.core.keyframes.keyframe_trace): sliced by time and unit without holding every array."""
+    if lazy:
+        from .keyframes import keyframe_trace
+
+        return keyframe_trace(loaded, x, state)
     from .tracing import trace as run
 
     return run(loaded, x, chunk, state)

@@ -13,21 +13,22 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from lstm_viz.core.vocab import display_token
 
 from .. import style
+from .lazy import probs_ready
 
-LAYOUT_CHUNK = 20_000  # tokens laid out per pass of the event loop
+LAYOUT_CHUNK = 5_000  # tokens laid out per pass of the event loop (a pass stays well under 100 ms)
 MARGIN = 6.0  # pixels left of every line
 
 
-def tooltip_html(trace, t: int, value: float | None, label: str) -> str:
+def tooltip_html(trace, t: int, value: float | None, label: str, fetcher=None) -> str:
     """What hovering timestep t tells: the token, the unit's value, its loss, the top-5 next tokens."""
     tok = display_token(trace.tokens[t])
     lines = [f"<b>t = {t}</b> &nbsp; token <b>{_esc(tok)}</b>"]
-    if value is not None:
+    if value is not None and np.isfinite(value):
         lines.append(f"{label}: <b>{value:+.3f}</b>")
     if trace.loss is not None:
         loss = float(trace.loss[t])
         lines.append("loss: (first token)" if np.isnan(loss) else f"loss: {loss:.2f} nats (p = {np.exp(-loss):.3f})")
-    if trace.probs is not None and trace.vocab_tokens is not None:
+    if trace.probs is not None and trace.vocab_tokens is not None and (fetcher is None or probs_ready(trace, t, fetcher)):
         p = trace.probs[t]
         top = np.argsort(p)[::-1][:5]
         rows = "".join(f"<tr><td><b>{_esc(display_token(trace.vocab_tokens[i]))}</b></td>"
@@ -68,7 +69,8 @@ class ColouredText(QtWidgets.QWidget):
         self._layout_timer.setInterval(0)
         self._layout_timer.timeout.connect(self._layout_more)
         self.trace = None
-        self.values = None
+        self.fetcher = None  # a lazy.Fetcher: probabilities of lazy traces are read through it
+        self.values = None  # (T,) values of the primary unit, or a lazy.LazyColumn
         self.label = ""
         self.hover_t: int | None = None
         self.selected_t: int | None = None
@@ -80,12 +82,13 @@ class ColouredText(QtWidgets.QWidget):
         self.spaced = any(len(t) > 1 for t in self.tokens[:200]) and "\n" not in self.tokens[:200]
         self._layout()
 
-    def set_values(self, values: np.ndarray | None, quantity: str, label: str) -> None:
-        """values (T,) of the primary unit: colours from the quantity's colormap and range (each token's
-        colour is worked out when it is painted)."""
+    def set_values(self, values, quantity: str, label: str, levels=None) -> None:
+        """values (T,) of the primary unit (or a lazy.LazyColumn, read for the painted tokens only): colours
+        from the quantity's colormap and ``levels`` (default: its range over ``values``; each token's colour
+        is worked out when it is painted)."""
         self.values, self.label = values, label
         if values is not None:
-            self._colour_range = style.levels(quantity, values)
+            self._colour_range = levels if levels is not None else style.levels(quantity, values)
             self._cmap = style.colormap(quantity)
         self.update()
 
@@ -94,8 +97,11 @@ class ColouredText(QtWidgets.QWidget):
         if self.values is None or len(self.values) != len(self.tokens):
             return np.zeros((max(t1 - t0, 0), 4), dtype=np.uint8)
         lo, hi = self._colour_range
-        x = np.clip((np.asarray(self.values[t0:t1], dtype=np.float64) - lo) / (hi - lo), 0, 1)
-        return self._cmap.map(x, mode="byte")  # (t1 - t0, 4)
+        v = np.asarray(self.values[t0:t1], dtype=np.float64)  # NaN: still being recomputed
+        x = np.clip((np.nan_to_num(v) - lo) / (hi - lo), 0, 1)
+        out = self._cmap.map(x, mode="byte")  # (t1 - t0, 4)
+        out[~np.isfinite(v)] = (235, 235, 230, 255)  # not known yet: plain paper
+        return out
 
     @property
     def colours(self) -> np.ndarray:
@@ -109,13 +115,9 @@ class ColouredText(QtWidgets.QWidget):
         self._layout_timer.stop()
         self.line_h = self.fm.height() + 4
         self._wrap_at = max(self.width() - 12, 200)
-        shown = {tok: _shown(tok) for tok in set(self.tokens)}
-        widths = {tok: self.fm.horizontalAdvance(shown[tok]) for tok in shown}
-        self._widths = [widths[t] for t in self.tokens]
-        self._space = [t.isspace() for t in self.tokens]
+        self._wmap: dict[str, float] = {}  # token -> width, filled as tokens are laid out
         self._xs, self._lines = [0.0] * len(self.tokens), [0] * len(self.tokens)
         self.boxes = np.zeros((len(self.tokens), 4))
-        self.boxes[:, 2] = self._widths
         self.laid = 0
         self._x, self._line, self._word = MARGIN, 0, None
         self._layout_more()
@@ -125,14 +127,17 @@ class ColouredText(QtWidgets.QWidget):
         whole; whitespace may hang past the edge (it never starts a line)."""
         T = len(self.tokens)
         i0, i1 = self.laid, min(self.laid + LAYOUT_CHUNK, T)
-        xs, lines = self._xs, self._lines
-        widths, space, tokens = self._widths, self._space, self.tokens
+        xs, lines, tokens, wmap = self._xs, self._lines, self.tokens, self._wmap
+        for tok in set(tokens[i0:i1]) - wmap.keys():  # widths of the tokens not met before
+            wmap[tok] = self.fm.horizontalAdvance(_shown(tok))
+        widths = [wmap[t] for t in tokens[i0:i1]]
+        space = [t.isspace() for t in tokens[i0:i1]]
         changed = i0
         gap = self.fm.horizontalAdvance(" ") if self.spaced else 0.0
         x, line, word, width = self._x, self._line, self._word, self._wrap_at
         for i in range(i0, i1):  # the only per-token loop: plain arithmetic
-            w = widths[i]
-            if space[i]:
+            w = widths[i - i0]
+            if space[i - i0]:
                 word = None
             else:
                 if self.spaced or word is None:
@@ -155,6 +160,7 @@ class ColouredText(QtWidgets.QWidget):
             if tokens[i] == "\n":
                 x, line, word = MARGIN, line + 1, None
         self._x, self._line, self._word = x, line, word
+        self.boxes[i0:i1, 2] = widths
         self.boxes[changed:i1, 0] = xs[changed:i1]
         self.boxes[changed:i1, 3] = lines[changed:i1]
         self.boxes[changed:i1, 1] = self.boxes[changed:i1, 3] * self.line_h + 4
@@ -256,7 +262,7 @@ class ColouredText(QtWidgets.QWidget):
         if t is not None and self.trace is not None:
             value = None if self.values is None else float(self.values[t])
             QtWidgets.QToolTip.showText(event.globalPosition().toPoint(),
-                                        tooltip_html(self.trace, t, value, self.label), self)
+                                        tooltip_html(self.trace, t, value, self.label, self.fetcher), self)
         else:
             QtWidgets.QToolTip.hideText()
 

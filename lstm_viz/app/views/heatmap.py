@@ -79,6 +79,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.bar.getAxis("right").enableAutoSIPrefix(False)
         self.bar.setFixedWidth(COLOUR_BAR_WIDTH)  # the right column every time-aligned plot reserves
         self.addItem(self.bar, row=0, col=1)
+        # The unit axis and the colour bar do not change when time pans: paint them once into a pixmap, not
+        # on every frame (replaying their pictures was most of a pan's painting).
+        for item in (self.axis, self.bar.getAxis("right"), self.bar):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image.setLookupTable(style.colormap(quantity).getLookupTable(nPts=256))
         self.vline, self.hline, self.tline = vline(), hline(), vline(SELECTED_TIME)
         for item in (self.vline, self.hline, self.tline):
@@ -87,6 +91,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.values = np.zeros((0, 0), dtype=np.float32)  # (T, units) as the trace holds it: never copied
         self.levels = style.levels(quantity)
         self.bins = None  # callable values -> TimeBins | None (None while it is being built)
+        self.source = None  # a lazy.HeatmapSource instead of ``values`` (a trace that recomputes its windows)
         self._identity = True  # rows in unit order
         self._window = None  # (start, stop, step, exact) of the time window now in the image
         # Re-cut in the next pass of the event loop: a drag's many range changes make one cut per pass, and
@@ -104,12 +109,16 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     @property
     def shape(self) -> tuple[int, int]:
         """(units, T) as drawn: rows, columns."""
+        if self.source is not None:
+            return self.source.units, self.source.T
         return self.values.shape[1], self.values.shape[0]
 
     @property
     def data(self) -> np.ndarray:
         """(units, T): the whole array in display order. A copy, made on request (tests, export): drawing
         never needs it."""
+        if self.source is not None:
+            return self.source.full()[:, self.axis.order].T
         if not self.values.size:
             return np.zeros((0, 0), dtype=np.float32)
         return self.values[:, self.axis.order].T
@@ -120,19 +129,33 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         (computed when None); bins: values -> TimeBins or None, for zoomed-out windows of long texts.
 
         Nothing is copied here: each refresh cuts the visible window and reorders only its rows."""
+        old_units = self.shape[0]
+        self.source = None
         if values is None:
             self.values = np.zeros((0, 0), dtype=np.float32)
             self.image.clear()
             self.axis.order = np.zeros(0, dtype=int)
             return
-        if order is None or len(order) != values.shape[1]:
-            order = np.arange(values.shape[1])
-        old_units = self.values.shape[1]
-        self.axis.order = np.asarray(order)
-        self._identity = bool(np.array_equal(self.axis.order, np.arange(len(order))))
         self.values = values
         self.bins = bins
-        self.levels = style.levels(self.quantity, values) if levels is None else levels
+        self._take(order, values.shape[1], style.levels(self.quantity, values) if levels is None else levels,
+                   old_units)
+
+    def set_source(self, source, order: np.ndarray | None, levels) -> None:
+        """Draw from a lazy.HeatmapSource (a trace that recomputes its windows): each refresh cuts the visible
+        window from it, exact when ready, a coarser kept level meanwhile."""
+        old_units = self.shape[0]
+        self.values = np.zeros((0, 0), dtype=np.float32)
+        self.bins = None
+        self.source = source
+        self._take(order, source.units, levels, old_units)
+
+    def _take(self, order, n_units: int, levels, old_units: int) -> None:
+        if order is None or len(order) != n_units:
+            order = np.arange(n_units)
+        self.axis.order = np.asarray(order)
+        self._identity = bool(np.array_equal(self.axis.order, np.arange(len(order))))
+        self.levels = levels
         self.bar.setLevels(self.levels)
         units, T = self.shape
         self.vb.setLimits(yMin=0, yMax=max(units, 1), xMin=0, xMax=max(T, 1), minYRange=1, minXRange=2)
@@ -153,6 +176,9 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         visible = max(x1 - x0, 1.0)
         pixels = max(self.vb.width(), 50.0)
         step = max(1, int(visible / pixels))  # about one image column per screen pixel
+        if self.source is not None:
+            self._refresh_source(x0, x1, visible, step, force)
+            return
         use_bins = self.bins is not None and step >= binned.BASE
         bins = self.bins(self.values) if use_bins else None
         if bins is not None:
@@ -176,8 +202,20 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.image.setRect(QtCore.QRectF(a, 0, len(block) * step, U))
         self._window = (a, b, step, exact)
 
+    def _refresh_source(self, x0: float, x1: float, visible: float, step: int, force: bool) -> None:
+        if self._window is not None and not force:
+            a, b, s, exact = self._window
+            if s == step and a <= x0 and x1 <= b and exact:
+                return
+        a, width, block, complete = self.source.cut(x0, x1, step)
+        if not self._identity:
+            block = block[:, self.axis.order]
+        self.image.setImage(np.ascontiguousarray(block.T), levels=self.levels, autoLevels=False)  # (units, cols)
+        self.image.setRect(QtCore.QRectF(a, 0, len(block) * width, self.source.units))
+        self._window = (a, a + len(block) * width, step, complete)
+
     def refresh_if_sampled(self) -> None:
-        """The pyramid arrived: redraw a window that was drawn from samples."""
+        """The pyramid (or a recomputed window) arrived: redraw a window that was drawn from stand-ins."""
         if self._window is not None and not self._window[3]:
             self.refresh(force=True)
 

@@ -10,9 +10,12 @@ from lstm_viz.core.vocab import display_token
 
 from .. import style
 from .coloured_text import _esc
+from .lazy import probs_ready
 
 
-def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | None) -> str:
+def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | None, fetcher=None) -> str:
+    """``fetcher`` (a lazy.Fetcher): the rows of a trace that recomputes its windows are read through it, and
+    shown as "…" until they are ready (never a recompute on the GUI thread)."""
     if trace is None:
         return "<i>no analysis yet</i>"
     if t is None:
@@ -23,7 +26,13 @@ def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | 
         out.append(f"<b>unit {unit}</b>, layer {layer}{', backward' if reverse else ''}")
         rows = []
         for q in trace.quantities:
-            a = trace.window(q, layer, reverse, t, t + 1)  # (1, units): one step, not the whole array
+            if fetcher is not None:
+                a = fetcher.window(trace, q, layer, reverse, t, t + 1, who="inspector")
+                if a is None:
+                    rows.append(f"<tr><td>{style.LABELS[q]}</td><td align='right'>…</td></tr>")
+                    continue
+            else:
+                a = trace.window(q, layer, reverse, t, t + 1)  # (1, units): one step, not the whole array
             if unit < a.shape[1]:
                 rows.append(f"<tr><td>{style.LABELS[q]}</td><td align='right'><b>{a[0, unit]:+.4f}</b></td></tr>")
         out.append("<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>")
@@ -35,7 +44,7 @@ def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | 
         loss = float(trace.loss[t])
         out.append("loss: — (first token)" if np.isnan(loss)
                    else f"loss of this token: {loss / np.log(2):.3f} bits")
-    if trace.probs is not None and trace.vocab_tokens is not None:
+    if trace.probs is not None and trace.vocab_tokens is not None and (fetcher is None or probs_ready(trace, t, fetcher)):
         p = trace.probs[t]
         top = np.argsort(p)[::-1][:5]
         rows = "".join(f"<tr><td><b>{_esc(display_token(trace.vocab_tokens[i]))}</b></td>"
@@ -52,7 +61,8 @@ class Inspector(QtWidgets.QLabel):
         self.setMargin(8)
         self.setMinimumWidth(210)
         self.setWordWrap(True)
+        self.fetcher = None  # a lazy.Fetcher: lazy traces are read through it
         self.show_cell(None, 0, False, None, None)
 
     def show_cell(self, trace, layer, reverse, t, unit) -> None:
-        self.setText(inspector_html(trace, layer, reverse, t, unit))
+        self.setText(inspector_html(trace, layer, reverse, t, unit, self.fetcher))

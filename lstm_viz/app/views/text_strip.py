@@ -13,14 +13,15 @@ from .common import FOREGROUND, SELECTED_TIME, make_plot_widget, view_point, vli
 class TokenStripItem(pg.GraphicsObject):
     def __init__(self):
         super().__init__()
-        self.tokens: tuple[str, ...] = ()
+        self.tokens = ShownTokens(())
         self.font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
         self.font.setPointSizeF(10.5)
 
     def set_tokens(self, tokens) -> None:
+        """The trace's tokens as they are (a tuple is kept, not copied); each is made visible when painted, so a
+        million-token text costs nothing here."""
         self.prepareGeometryChange()
-        shown = {t: display_token(t) for t in set(tokens)}
-        self.tokens = tuple(shown[t] for t in tokens)
+        self.tokens = ShownTokens(tokens)
         self.update()
 
     def boundingRect(self) -> QtCore.QRectF:
@@ -54,6 +55,20 @@ class TokenStripItem(pg.GraphicsObject):
             p.drawText(QtCore.QPointF(tr.map(QtCore.QPointF(max(x0, 0), 0)).x() + 6, y + fm.ascent() / 2 - 1),
                        "zoom in to read the tokens")
         p.restore()
+
+
+class ShownTokens:
+    """The tokens as the strip shows them (whitespace made visible), converted when read: a million-token text
+    costs nothing to set."""
+
+    def __init__(self, tokens):
+        self.raw = tokens if isinstance(tokens, tuple) else tuple(tokens)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, t: int) -> str:
+        return display_token(self.raw[t])
 
 
 class TextStripView:

@@ -26,7 +26,7 @@ class TracesView:
         self.plot.addItem(self.vline, ignoreBounds=True)
         self.plot.addItem(self.tline, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
-        self.lines: list[tuple[int, np.ndarray]] = []  # (unit, (T,) values) of every curve drawn
+        self.lines: list[tuple[int, np.ndarray, np.ndarray]] = []  # (unit, x (n,), values (n,)) per curve
         self.widget.setMinimumHeight(90)
 
     def _add(self, curve: pg.PlotDataItem) -> None:
@@ -39,6 +39,23 @@ class TracesView:
                    symbol: str = "c") -> None:
         """cell (T, units) and, when shown, hidden (T, units'); one line per selected unit. ``symbol``: what
         ``cell`` holds, "c" (cell state) or "h" (the hidden state of a cell without a cell state)."""
+        if cell is None:
+            self.set_window(None, None, None, units, symbol)
+            return
+        units = tuple(units)
+        h = None
+        if hidden is not None:
+            h = np.stack([hidden[:, u] if u < hidden.shape[1] else np.full(len(hidden), np.nan, np.float32)
+                          for u in units], axis=1) if units else np.zeros((len(hidden), 0), np.float32)
+        self.set_window(np.arange(cell.shape[0]) + 0.5, cell[:, list(units)], h, units, symbol,
+                        shows_hidden=hidden is not None)
+
+    def set_window(self, x: np.ndarray | None, cell: np.ndarray | None, hidden: np.ndarray | None,
+                   units: tuple[int, ...], symbol: str = "c", lo: np.ndarray | None = None,
+                   hi: np.ndarray | None = None, shows_hidden: bool | None = None) -> None:
+        """Curves over the steps ``x`` (n,): cell (n, k) one column per unit of ``units``, hidden (n, k) (NaN
+        columns: no such hidden unit) when shown; ``lo``/``hi`` (n, k): a band around each cell curve (the min
+        and max of a summary block when a point stands for many steps)."""
         for c in self.curves:
             self.plot.removeItem(c)
         self.curves = []
@@ -46,29 +63,39 @@ class TracesView:
         self.legend.clear()
         if cell is None:
             return
-        x = np.arange(cell.shape[0]) + 0.5
+        shows_hidden = hidden is not None if shows_hidden is None else shows_hidden
         for k, u in enumerate(units):
             colour = style.unit_colour(k)
-            curve = pg.PlotDataItem(x, cell[:, u], pen=pg.mkPen(colour, width=1.6), name=f"{symbol}, unit {u}")
+            if lo is not None and hi is not None:
+                band = pg.FillBetweenItem(pg.PlotDataItem(x, lo[:, k]), pg.PlotDataItem(x, hi[:, k]),
+                                          brush=pg.mkBrush(pg.mkColor(colour).red(), pg.mkColor(colour).green(),
+                                                           pg.mkColor(colour).blue(), 60))
+                self.plot.addItem(band)
+                self.curves.append(band)
+            curve = pg.PlotDataItem(x, cell[:, k], pen=pg.mkPen(colour, width=1.6), name=f"{symbol}, unit {u}")
             self._add(curve)
             self.curves.append(curve)
-            self.lines.append((int(u), cell[:, u]))
-            if hidden is not None and u < hidden.shape[1]:
-                h = pg.PlotDataItem(x, hidden[:, u], name=f"h, unit {u}",
+            self.lines.append((int(u), x, cell[:, k]))
+            if hidden is not None and not np.isnan(hidden[:, k]).all():
+                h = pg.PlotDataItem(x, hidden[:, k], name=f"h, unit {u}",
                                     pen=pg.mkPen(colour, width=1.2, style=QtCore.Qt.PenStyle.DashLine))
                 self._add(h)
                 self.curves.append(h)
-                self.lines.append((int(u), hidden[:, u]))
+                self.lines.append((int(u), x, hidden[:, k]))
         self.plot.enableAutoRange(axis="y")
         self.plot.setAutoVisible(y=True)  # fit the y range to the visible stretch of time
         # short: the label runs along the left edge of a low panel
-        label = "c, h dashed" if hidden is not None else ("cell c" if symbol == "c" else "hidden h")
+        label = "c, h dashed" if shows_hidden else ("cell c" if symbol == "c" else "hidden h")
         self.plot.setLabel("left", label, color=FOREGROUND)
 
     def unit_near(self, t: int, y: float) -> int | None:
         """The unit whose curve passes nearest the value ``y`` at timestep ``t`` (None without curves)."""
         best, unit = np.inf, None
-        for u, values in self.lines:
-            if 0 <= t < len(values) and abs(float(values[t]) - y) < best:
-                best, unit = abs(float(values[t]) - y), u
+        for u, x, values in self.lines:
+            if not len(x) or not x[0] - 1 <= t + 0.5 <= x[-1] + 1:
+                continue
+            k = min(int(np.searchsorted(x, t + 0.5)), len(x) - 1)
+            v = float(values[k])
+            if np.isfinite(v) and abs(v - y) < best:
+                best, unit = abs(v - y), u
         return unit
