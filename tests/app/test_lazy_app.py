@@ -193,3 +193,25 @@ def test_a_bidirectional_model_waits_for_the_whole_text(qtbot, window, lazy_app,
         if h.isVisible():
             start, stop, _, _ = h._window
             np.testing.assert_allclose(h.image.image, full.get(q, 0, True)[start:stop][:, h.axis.order].T, atol=1e-6)
+
+
+def test_the_all_layers_view_draws_a_lazy_trace_from_windows(qtbot, window, lazy_app, long_text):
+    """Every layer's row of the All layers view draws the keyframe trace's recomputed windows (never a whole
+    array: StrictTrace refuses it) and equals the in-memory trace."""
+    open_long(qtbot, window, lazy_app, long_text)
+    window.act_depth.trigger()
+    view = window.depth_view
+    qtbot.waitUntil(lambda: view.shown and len(view.rows) == 2 and all(h.source is not None for h in view.rows.values()),
+                    timeout=20000)
+    full = full_trace(load_model(lazy_app), long_text)
+    a = T_TEXT - 150
+    window.stack.strip.plot.setXRange(a, a + 100, padding=0)
+    rows = list(view.rows.items())
+    for _, h in rows:
+        h.refresh()
+    qtbot.waitUntil(lambda: all(h._window is not None and h._window[3] and h._window[2] == 1 for _, h in rows)
+                    and not view.fetcher.busy(), timeout=20000)
+    for (layer, reverse), h in rows:
+        start, stop, step, _ = h._window
+        want = full.get(h.quantity, layer, reverse)[start:stop][:, h.axis.order].T
+        np.testing.assert_allclose(h.image.image, want, atol=1e-6)

@@ -7,8 +7,10 @@ LayerStack differ in size; with proj_size the hidden state has fewer units) and 
 order), computed on the row's own numbers: a variance order taken from another layer would mean nothing here.
 The row of the layer and direction the main view shows is marked and outlines the selected units.
 
-The numbers come through the trace interface in ``row_values`` alone (the one place to change when traces
-are read lazily); while the view is hidden nothing is read or drawn.
+The numbers come through the trace interface: an in-memory trace's rows are its arrays; a lazy (keyframe) trace's
+rows are drawn as the main heatmaps draw it, from windows recomputed off the GUI thread and the kept summaries
+(views.lazy.HeatmapSource), with colour ranges from the rows it kept spread over the text. While the view is
+hidden nothing is read or drawn.
 """
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from .binned import SYNC_VALUES, Background, TimeBins
 from .choose import select_units
 from .common import FOREGROUND
 from .heatmap import HeatmapView
+from .lazy import Fetcher, HeatmapSource, is_lazy
 
 CURRENT = "#ffd24f"  # the label of the row the main view shows
 ROW_HEIGHT = 90  # pixels each row asks for (it may get less in a low dock)
 
 
 def row_values(trace, quantity: str, layer: int, reverse: bool) -> np.ndarray:
-    """(T, units) of one row: the trace's ``quantity`` in ``layer`` and direction ``reverse``."""
+    """(T, units) of one row of an in-memory trace: ``quantity`` in ``layer`` and direction ``reverse``."""
     return trace.get(quantity, layer, reverse)
 
 
@@ -68,6 +71,7 @@ class DepthView(QtWidgets.QWidget):
         self._cache: dict[tuple, object] = {}  # ("order"|"levels", ...) -> result, for the trace shown
         self._arrays: list = []  # arrays keyed by id() in the cache, kept alive while it holds them
         self.background = Background(self)  # time pyramids of long rows, off the GUI thread
+        self.fetcher = Fetcher(self)  # windows of a lazy trace, recomputed off the GUI thread
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
         self.export_button = QtWidgets.QPushButton("Export…")
@@ -92,6 +96,7 @@ class DepthView(QtWidgets.QWidget):
         lay.addLayout(head)
         lay.addWidget(scroll, 1)
         self.background.ready.connect(self._background_ready)
+        self.fetcher.ready.connect(self._background_ready)
         if master is not None:
             master.getViewBox().sigXRangeChanged.connect(lambda *_: self._follow_master())
         state.trace_changed.connect(self._trace_changed)
@@ -172,9 +177,14 @@ class DepthView(QtWidgets.QWidget):
             for (layer, reverse), h in self.rows.items():
                 if h.quantity != q:
                     self._recolour(h, q)
-                values = row_values(trace, q, layer, reverse)
                 order = self._cached(("order", q, layer, reverse, *key[2:]),
                                      lambda: row_order(trace, q, layer, reverse, s.order, s.time))
+                if is_lazy(trace):
+                    levels = self._cached(("levels", q, layer, reverse),
+                                          lambda: style.levels(q, trace.sample_rows(q, layer, reverse)))
+                    h.set_source(HeatmapSource(trace, q, layer, reverse, self.fetcher), order, levels)
+                    continue
+                values = row_values(trace, q, layer, reverse)
                 levels = self._cached(("levels", q, layer, reverse), lambda: style.levels(q, values))
                 h.set_data(values, order, levels, self._bins(values))
             self._drawn = key
