@@ -76,3 +76,43 @@ def test_bad_selection_leaves_existing_file_untouched(tmp_path):
         write_csv(tr, out, "cell", units=(7,))
     assert out.read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]
+
+
+def test_a_lazy_trace_exports_a_range_reading_only_that_range(tmp_path):
+    """CSV export and figure data of a keyframe trace read the selected steps, never the whole text (a
+    1,000,000-token trace would be recomputed whole on the GUI thread)."""
+    import torch
+
+    from lstm_viz.core.keyframes import keyframe_trace
+    from lstm_viz.core.model import LoadedModel, ModelConfig, RNNLanguageModel
+    from lstm_viz.core.trace import trace as full_trace
+    from lstm_viz.core.vocab import Vocab
+    from lstm_viz.figures.compose import FigureSpec, _selection, _values
+
+    text = "abc 'de' (fa)\nhij. " * 40
+    torch.manual_seed(0)
+    vocab = Vocab.from_text(text)
+    loaded = LoadedModel(model=RNNLanguageModel(ModelConfig(input_size=4, hidden_size=5, vocab_size=len(vocab)))
+                         .eval(), vocab=vocab, name="tiny")
+    lazy = keyframe_trace(loaded, text, keyframe_every=64)
+    spans = []
+    read = lazy.window
+
+    def window(q, layer=0, reverse=False, t0=0, t1=None, units=None):
+        spans.append((t0, len(lazy) if t1 is None else t1))
+        return read(q, layer, reverse, t0, t1, units)
+
+    lazy.window = window
+    lazy.get = lambda *a, **k: pytest.fail("a whole array was read")
+    full = full_trace(loaded, text)
+    out = tmp_path / "part.csv"
+    write_csv(lazy, out, "cell", units=(1, 2), time_range=(300, 340))
+    rows = list(csv.reader(out.open()))
+    assert len(rows) == 41 and rows[1][0] == "300"
+    np.testing.assert_allclose(np.array(rows[1:], dtype=object)[:, 2:].astype(np.float32),
+                               full.get("cell")[300:340, [1, 2]], atol=1e-6)
+    spec = FigureSpec("cell", time_range=(100, 130))
+    sel = _selection(lazy, spec, "cell", 2)
+    np.testing.assert_allclose(_values(lazy, spec, "cell", sel), full.get("cell")[100:130][:, list(sel.units)],
+                               atol=1e-6)
+    assert spans and all(t1 - t0 <= 40 for t0, t1 in spans)

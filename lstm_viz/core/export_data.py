@@ -74,8 +74,8 @@ def validate_selection(trace: Trace, quantity: str = "cell", layer: int = 0, rev
 
     ``units``: None (all), a sequence of ints, or a string for parse_units. ``time_range``: None (all), a
     (start, end) pair where either may be None, or a string for parse_range."""
-    data = trace.get(quantity, layer, reverse)  # raises for a layer or direction that does not exist
-    T, n = data.shape
+    trace.check(quantity, layer, reverse)  # raises for a layer or direction that does not exist
+    T, n = len(trace), trace.units(layer, quantity)  # nothing read: a lazy trace recomputes only what is asked
     if isinstance(units, str):
         units = parse_units(units)
     if units is None:
@@ -104,7 +104,7 @@ def csv_rows(trace: Trace, quantity: str, layer: int = 0, reverse: bool = False,
              time_range=None):
     """Header then one list per timestep: t, token, values (as strings)."""
     sel = validate_selection(trace, quantity, layer, reverse, units, time_range)
-    data = trace.get(quantity, layer, reverse)[sel.times][:, list(sel.units)]  # (T', U)
+    data = trace.window(quantity, layer, reverse, sel.start, sel.end, list(sel.units))  # (T', U)
     yield ["t", "token", *(f"unit_{u}" for u in sel.units)]
     for k, t in enumerate(range(sel.start, sel.end)):
         yield [str(t), trace.tokens[t], *(f"{v:.9g}" for v in data[k].tolist())]

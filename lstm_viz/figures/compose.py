@@ -98,7 +98,7 @@ def most_varying(data: np.ndarray, n: int) -> tuple[int, ...]:
 def _selection(trace: Trace, spec: FigureSpec, quantity: str, default_n: int | None) -> Selection:
     sel = validate_selection(trace, quantity, spec.layer, spec.reverse, spec.units, spec.time_range)
     if spec.units is None and default_n is not None:
-        data = trace.get(quantity, spec.layer, spec.reverse)[sel.times]
+        data = trace.window(quantity, spec.layer, spec.reverse, sel.start, sel.end)  # (T', U)
         sel = Selection(most_varying(data, default_n), sel.start, sel.end)
     return sel
 
@@ -114,7 +114,7 @@ def _rows(spec: FigureSpec, sel: Selection) -> Selection:
 
 
 def _values(trace: Trace, spec: FigureSpec, quantity: str, sel: Selection) -> np.ndarray:
-    return trace.get(quantity, spec.layer, spec.reverse)[sel.times][:, list(sel.units)]  # (T', U)
+    return trace.window(quantity, spec.layer, spec.reverse, sel.start, sel.end, list(sel.units))  # (T', U)
 
 
 def _title(trace: Trace, spec: FigureSpec, quantity: str | None, extra: str = "") -> str:
