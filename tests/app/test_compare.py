@@ -31,7 +31,7 @@ def _drawn(qtbot, stack, tr, layer=0):
     """Every shown heatmap of ``stack`` draws ``tr``'s own array (unit order by index), and its strip ``tr``'s
     tokens."""
     qtbot.waitUntil(lambda: all(stack.heatmaps[q]._window is not None for q in stack.state.panels))
-    assert stack.strip.item.tokens == _shown(tr.tokens)
+    assert _strip(stack) == _shown(tr.tokens)
     for q in stack.state.panels:
         h = stack.heatmaps[q]
         expected = tr.get(q, layer).T  # (units, T)
@@ -50,6 +50,12 @@ def _settled(qtbot, win, stacks, x):
 
 def _shown(tokens):
     return tuple(display_token(t) for t in tokens)
+
+
+def _strip(stack):
+    """The tokens the strip shows, as it shows them."""
+    item = stack.strip.item.tokens
+    return tuple(item[t] for t in range(len(item)))
 
 
 def _x(stack):
@@ -142,7 +148,7 @@ def test_a_text_change_reanalyses_every_row_and_never_mixes_texts(qtbot, window,
 
     def check(stack, trace):  # connected after the stack's own handler: what it drew with this trace
         seen.append(stack)
-        if trace is not None and stack.strip.item.tokens != _shown(trace.tokens):
+        if trace is not None and _strip(stack) != _shown(trace.tokens):
             mixed.append(stack)
         for q, h in stack.heatmaps.items():
             if h.isVisible() and trace is not None and not np.array_equal(h.values, trace.get(q, stack.state.layer)):
@@ -209,7 +215,7 @@ def _hold_analysis(monkeypatch):
     running = threading.Event()
     gate = threading.Event()
 
-    def held(model, text):
+    def held(model, text, **options):
         running.set()
         while True:
             yield 0.5
@@ -286,10 +292,10 @@ def test_a_row_whose_analysis_ends_late_takes_the_windows_range(qtbot, window, c
     row = _add(qtbot, window, gru)
     real, gate = tasks.analyse, threading.Event()
 
-    def gated(model, text):
+    def gated(model, text, **options):
         if model is row.state.model:
             gate.wait(20)  # on the worker: the GRU's analysis waits for the test
-        return (yield from real(model, text))
+        return (yield from real(model, text, **options))
 
     monkeypatch.setattr(tasks, "analyse", gated)
     new = "(hij) 'abc' de.\n" * 5
