@@ -31,6 +31,16 @@ def make_checkpoint(path, hidden=4, layers=2, bidirectional=False, seed=0, unk=T
     return path
 
 
+def stack_checkpoint(path, sizes=(6, 10, 6)):
+    """A LayerStack LSTM whose layers differ in size (``sizes``), with its vocab, saved as our checkpoint."""
+    torch.manual_seed(4)
+    vocab = Vocab.from_text(ALPHABET)
+    cfg = ModelConfig(input_size=3, hidden_size=sizes[0], num_layers=len(sizes), layer_sizes=sizes,
+                      vocab_size=len(vocab))
+    save_checkpoint(path, LSTMLanguageModel(cfg).eval(), vocab, {})
+    return path
+
+
 @pytest.fixture(autouse=True)
 def no_real_dialogs(monkeypatch):
     """No test may block on a real modal dialog (a hang here would hang CI): every question and file dialog the

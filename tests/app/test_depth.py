@@ -11,7 +11,7 @@ from lstm_viz.core.checkpoint import save_checkpoint
 from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
 from lstm_viz.core.vocab import Vocab
 
-from .conftest import ALPHABET, make_checkpoint, open_text
+from .conftest import ALPHABET, make_checkpoint, open_text, stack_checkpoint
 
 TEXT = "abc 'de' (fa)\nhij."
 LEFT = QtCore.Qt.MouseButton.LeftButton
@@ -117,17 +117,8 @@ def test_a_hidden_view_leaves_the_time_axis_alone(qtbot, window, bi2):
     assert strip.viewRange()[0] == before
 
 
-def _stack_checkpoint(path, sizes=(6, 10, 6)):
-    torch.manual_seed(4)
-    vocab = Vocab.from_text(ALPHABET)
-    cfg = ModelConfig(input_size=3, hidden_size=sizes[0], num_layers=len(sizes), layer_sizes=sizes,
-                      vocab_size=len(vocab))
-    save_checkpoint(path, LSTMLanguageModel(cfg).eval(), vocab, {})
-    return path
-
-
 def test_layers_of_different_sizes_and_a_projected_hidden_state(qtbot, window, tmp_path):
-    tr = open_text(qtbot, window, _stack_checkpoint(tmp_path / "stack.pt"), TEXT)
+    tr = open_text(qtbot, window, stack_checkpoint(tmp_path / "stack.pt"), TEXT)
     view = _open_depth(qtbot, window)
     assert [h.shape[0] for h in view.rows.values()] == [6, 10, 6]
     for (layer, _), h in view.rows.items():

@@ -3,27 +3,13 @@ its own units and keeps the selection inside the layer shown."""
 from __future__ import annotations
 
 import numpy as np
-import torch
 from PySide6 import QtCore
 
-from lstm_viz.core.checkpoint import save_checkpoint
-from lstm_viz.core.model import LSTMLanguageModel, ModelConfig
-from lstm_viz.core.vocab import Vocab
-
-from .conftest import ALPHABET, open_text
-
-
-def _stack_checkpoint(path, sizes=(6, 10, 6)):
-    torch.manual_seed(4)
-    vocab = Vocab.from_text(ALPHABET)
-    cfg = ModelConfig(input_size=3, hidden_size=sizes[0], num_layers=len(sizes), layer_sizes=sizes,
-                      vocab_size=len(vocab))
-    save_checkpoint(path, LSTMLanguageModel(cfg).eval(), vocab, {})
-    return path
+from .conftest import open_text, stack_checkpoint
 
 
 def test_switching_layers_of_different_sizes(qtbot, window, tmp_path):
-    tr = open_text(qtbot, window, _stack_checkpoint(tmp_path / "stack.pt"))
+    tr = open_text(qtbot, window, stack_checkpoint(tmp_path / "stack.pt"))
     assert [window.layer_box.itemText(k) for k in range(window.layer_box.count())] == ["0", "1", "2"]
     assert [tr.units(k) for k in range(3)] == [6, 10, 6]
     window.layer_box.setCurrentIndex(1)
