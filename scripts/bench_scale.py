@@ -52,6 +52,15 @@ def stdlib_text(n: int) -> str:
     return "".join(parts)[:n]
 
 
+def bench_models(names: str, folder: Path) -> list[tuple[str, str]]:
+    """(label, checkpoint) for "demo" and "big" in the comma-separated ``names``; big is written into ``folder``."""
+    wanted = names.split(",")
+    models = [("demo 1x256", str(ROOT / "resources" / "demo_model.pt"))] if "demo" in wanted else []
+    if "big" in wanted:
+        models.append(("random 2x512", big_checkpoint(folder)))
+    return models
+
+
 def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -178,10 +187,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        wanted = args.models.split(",")
-        models = [("demo 1x256", str(ROOT / "resources" / "demo_model.pt"))] if "demo" in wanted else []
-        if "big" in wanted:
-            models.append(("random 2x512", big_checkpoint(d)))
+        models = bench_models(args.models, d)
         for label, ckpt in models:
             for n in (int(c) for c in args.chars.split(",")):
                 text_file = d / f"text_{n}.txt"

@@ -144,14 +144,11 @@ def main() -> None:
     if args.run:
         print(json.dumps(run_app(args.run[0], args.run[1], args.frames)))
         return
-    from bench_scale import big_checkpoint, stdlib_text
+    from bench_scale import bench_models, stdlib_text
 
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        wanted = args.models.split(",")
-        models = [("demo 1x256", str(ROOT / "resources" / "demo_model.pt"))] if "demo" in wanted else []
-        if "big" in wanted:
-            models.append(("random 2x512", big_checkpoint(d)))
+        models = bench_models(args.models, d)
         for label, ckpt in models:
             for n in (int(c) for c in args.chars.split(",")):
                 text_file = d / f"text_{n}.txt"
