@@ -47,13 +47,7 @@ class CellDiagram(DiagramItem):
         self.frame(p, (150, 40, 600, 370))
         sc = self.scale
         # the conveyor belt: c_{t-1} -> x f -> + i g -> c_t
-        self.arrow(p, [(30, BELT_Y), (MUL_F[0] - 14, BELT_Y)], signed_colour(s.c_prev, sc), width_for(s.c_prev, sc))
-        self.label(p, 34, BELT_Y - 12, f"c{TM1} = {fmt(s.c_prev, True)}")
-        self.arrow(p, [(MUL_F[0] + 14, BELT_Y), (ADD[0] - 14, BELT_Y)], signed_colour(s.kept, sc),
-                   width_for(s.kept, sc))
-        self.label(p, (MUL_F[0] + ADD[0]) / 2, BELT_Y - 12, f"f\u00b7c{TM1} = {fmt(s.kept, True)}", "centre")
-        self.arrow(p, [(ADD[0] + 14, BELT_Y), (W - 20, BELT_Y)], signed_colour(s.c, sc), width_for(s.c, sc))
-        self.label(p, W - 24, BELT_Y - 12, f"c{T} = {fmt(s.c, True)}", "right")
+        self.belt(p, BELT_Y, MUL_F[0], ADD[0], "c", "f", s.c_prev, s.kept, s.c)
         # h_{t-1} along the bottom, x_t from below: together they feed every gate
         self.arrow(p, [(30, BUS_Y), (GATE_X["output_gate"], BUS_Y)], BUS, 2.0, head=False)
         self.label(p, 34, BUS_Y + 20, f"h{TM1}: |h| = {s.h_prev_norm:.3g}, unit {s.unit}: {fmt(s.h_prev, True)}")

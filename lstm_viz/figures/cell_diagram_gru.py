@@ -29,18 +29,12 @@ class GRUDiagram(DiagramItem):
         self.scale = max(1.0, abs(step.h_prev), abs(step.h))
 
     def paint(self, p: QtGui.QPainter, *args):
-        s, sc = self.step, self.scale
+        s = self.step
         r, z, n = (s.gate(q) for q in ("reset_gate", "update_gate", "new_gate"))
-        W, H = self.width, self.height
+        H = self.height
         self.frame(p, (150, 40, 660, 370))
         # h across the top: h_{t-1} -> x z -> + (1 - z) n -> h_t
-        self.arrow(p, [(30, TOP_Y), (MUL_Z[0] - 14, TOP_Y)], signed_colour(s.h_prev, sc), width_for(s.h_prev, sc))
-        self.label(p, 34, TOP_Y - 12, f"h{TM1} = {fmt(s.h_prev, True)}")
-        self.arrow(p, [(MUL_Z[0] + 14, TOP_Y), (ADD[0] - 14, TOP_Y)], signed_colour(s.kept, sc),
-                   width_for(s.kept, sc))
-        self.label(p, (MUL_Z[0] + ADD[0]) / 2, TOP_Y - 12, f"z\u00b7h{TM1} = {fmt(s.kept, True)}", "centre")
-        self.arrow(p, [(ADD[0] + 14, TOP_Y), (W - 20, TOP_Y)], signed_colour(s.h, sc), width_for(s.h, sc))
-        self.label(p, W - 24, TOP_Y - 12, f"h{T} = {fmt(s.h, True)}", "right")
+        self.belt(p, TOP_Y, MUL_Z[0], ADD[0], "h", "z", s.h_prev, s.kept, s.h)
         self.label(p, 160, 60, "no separate cell state: h is the memory; z near 1 keeps it", font=self.small,
                    colour="#555555")
         # h_{t-1} also turns down to feed the gates, with x_t from below

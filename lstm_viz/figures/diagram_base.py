@@ -168,6 +168,18 @@ class DiagramItem(pg.GraphicsWidget):
         p.drawEllipse(QtCore.QPointF(*xy), 24, 14)
         self.label_plain(p, xy[0], xy[1] + 5, text, self.font)
 
+    def belt(self, p: QtGui.QPainter, y: float, mul_x: float, add_x: float, state: str, keep: str,
+             before: float, kept: float, after: float) -> None:
+        """The memory line at height ``y``: ``state``_{t-1} in, "x ``keep``" at ``mul_x``, "+" at ``add_x``,
+        ``state``_t out (an LSTM's cell state c with keep = f; a GRU's h with keep = z), each arrow with its value."""
+        sc = self.scale
+        self.arrow(p, [(30, y), (mul_x - 14, y)], signed_colour(before, sc), width_for(before, sc))
+        self.label(p, 34, y - 12, f"{state}{TM1} = {fmt(before, True)}")
+        self.arrow(p, [(mul_x + 14, y), (add_x - 14, y)], signed_colour(kept, sc), width_for(kept, sc))
+        self.label(p, (mul_x + add_x) / 2, y - 12, f"{keep}\u00b7{state}{TM1} = {fmt(kept, True)}", "centre")
+        self.arrow(p, [(add_x + 14, y), (self.width - 20, y)], signed_colour(after, sc), width_for(after, sc))
+        self.label(p, self.width - 24, y - 12, f"{state}{T} = {fmt(after, True)}", "right")
+
     def frame(self, p: QtGui.QPainter, rect: tuple[float, float, float, float]) -> None:
         """The cell: a rounded box behind everything (painted first: starts a new list of placed items)."""
         self.placed = []
