@@ -61,6 +61,15 @@ def bench_models(names: str, folder: Path) -> list[tuple[str, str]]:
     return models
 
 
+def bench_texts(chars: str, folder: Path):
+    """(n, file) for each size in the comma-separated ``chars``: the first n characters of the standard
+    library's source, written into ``folder``."""
+    for n in (int(c) for c in chars.split(",")):
+        text_file = folder / f"text_{n}.txt"
+        text_file.write_text(stdlib_text(n), encoding="utf-8")
+        yield n, text_file
+
+
 def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -189,9 +198,7 @@ def main() -> None:
         d = Path(d)
         models = bench_models(args.models, d)
         for label, ckpt in models:
-            for n in (int(c) for c in args.chars.split(",")):
-                text_file = d / f"text_{n}.txt"
-                text_file.write_text(stdlib_text(n), encoding="utf-8")
+            for n, text_file in bench_texts(args.chars, d):
                 base = "memory" if n <= 200_000 else "forward"
                 phases = ["forward", base, "keyframe", "h5", "cli-h5"] + (["cli-npz"] if n <= 100_000 else [])
                 res = {ph: run_phase(ph, ckpt, str(text_file), args.windows) for ph in phases}

@@ -144,15 +144,13 @@ def main() -> None:
     if args.run:
         print(json.dumps(run_app(args.run[0], args.run[1], args.frames)))
         return
-    from bench_scale import bench_models, stdlib_text
+    from bench_scale import bench_models, bench_texts
 
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         models = bench_models(args.models, d)
         for label, ckpt in models:
-            for n in (int(c) for c in args.chars.split(",")):
-                text_file = d / f"text_{n}.txt"
-                text_file.write_text(stdlib_text(n), encoding="utf-8")
+            for n, text_file in bench_texts(args.chars, d):
                 r = subprocess.run([sys.executable, __file__, "--frames", str(args.frames), "--run", ckpt,
                                     str(text_file)], capture_output=True, text=True, cwd=ROOT, env=ENV)
                 if r.returncode:
