@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtWidgets
 
 from . import style
 from .ordering import unit_order
+from .views.common import transform_at_once
 from .views.binned import SYNC_VALUES, Background, TimeBins, order_key
 from .views.heatmap import HeatmapView
 from .views.lazy import Fetcher, HeatmapSource, LazyColumn, is_lazy, trace_curves
@@ -50,6 +51,8 @@ class PlotStack(QtWidgets.QWidget):
         master = self.strip.plot
         self._build_heatmaps(state.quantities)
         self.traces.plot.setXLink(master)
+        for vb in (master.getViewBox(), self.traces.plot.getViewBox()):
+            transform_at_once(vb)
         for w in (self.strip.widget, self.traces.widget):
             w.scene().sigMouseMoved.connect(lambda pos, w=w: self._time_hover(w, pos))
             w.viewport().installEventFilter(self)
@@ -86,6 +89,7 @@ class PlotStack(QtWidgets.QWidget):
             self.heatmaps[q] = h
             self._layout.insertWidget(1 + k, h, 2)
             h.plot.setXLink(master)
+            transform_at_once(h.vb)
             h.vb.setXRange(*master.getViewBox().viewRange()[0], padding=0)  # before any layout maps the link
             h.hovered.connect(lambda t, row, q=q: self._heatmap_hover(q, t, row))
             h.clicked.connect(lambda t, row, add, q=q: self._heatmap_click(q, t, row, add))

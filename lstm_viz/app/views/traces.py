@@ -7,18 +7,19 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from .. import style
-from .common import FOREGROUND, SELECTED_TIME, make_plot_widget, vline
+from .common import FOREGROUND, SELECTED_TIME, ValueGrid, make_plot_widget, vline
 
 
 class TracesView:
     def __init__(self):
         self.widget = make_plot_widget()
         self.plot = self.widget.getPlotItem()
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
+        self.grid = ValueGrid(self.plot, alpha=0.15)
         self.plot.setLabel("bottom", "timestep", color=FOREGROUND)
         self.plot.setLabel("left", "cell c", color=FOREGROUND)
         self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.getViewBox().setDefaultPadding(0.08)  # the y range fits the curves with a margin
+        self.plot.disableAutoRange(axis="y")  # fit_y follows the visible stretch, with some give
+        self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self.fit_y())
         self.legend = self.plot.addLegend(offset=(-8, 4), labelTextColor=FOREGROUND, brush=(21, 23, 28, 200))
         self.zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen((120, 120, 120), width=1))
         self.plot.addItem(self.zero, ignoreBounds=True)
@@ -27,6 +28,7 @@ class TracesView:
         self.plot.addItem(self.tline, ignoreBounds=True)
         self.curves: list[pg.PlotDataItem] = []
         self.lines: list[tuple[int, np.ndarray, np.ndarray]] = []  # (unit, x (n,), values (n,)) per curve
+        self.bands: list[tuple[np.ndarray, np.ndarray]] = []  # (x (n,), lo or hi (n,)): the bands' edges
         self.widget.setMinimumHeight(90)
 
     def _add(self, curve: pg.PlotDataItem) -> None:
@@ -59,7 +61,7 @@ class TracesView:
         for c in self.curves:
             self.plot.removeItem(c)
         self.curves = []
-        self.lines = []
+        self.lines, self.bands = [], []
         self.legend.clear()
         if cell is None:
             return
@@ -72,6 +74,7 @@ class TracesView:
                                                            pg.mkColor(colour).blue(), 60))
                 self.plot.addItem(band)
                 self.curves.append(band)
+                self.bands += [(x, lo[:, k]), (x, hi[:, k])]
             curve = pg.PlotDataItem(x, cell[:, k], pen=pg.mkPen(colour, width=1.6), name=f"{symbol}, unit {u}")
             self._add(curve)
             self.curves.append(curve)
@@ -82,11 +85,35 @@ class TracesView:
                 self._add(h)
                 self.curves.append(h)
                 self.lines.append((int(u), x, hidden[:, k]))
-        self.plot.enableAutoRange(axis="y")
-        self.plot.setAutoVisible(y=True)  # fit the y range to the visible stretch of time
+        self.fit_y(force=True)
         # short: the label runs along the left edge of a low panel
         label = "c, h dashed" if shows_hidden else ("cell c" if symbol == "c" else "hidden h")
         self.plot.setLabel("left", label, color=FOREGROUND)
+
+    def visible_extent(self) -> tuple[float, float] | None:
+        """The lowest and highest value the curves (and bands) reach in the visible time range."""
+        (x0, x1), _ = self.plot.getViewBox().viewRange()
+        lo, hi = np.inf, -np.inf
+        for x, values in [(x, v) for _, x, v in self.lines] + self.bands:
+            a, b = np.searchsorted(x, [x0, x1])
+            seen = values[max(a - 1, 0):b + 1]  # one point either side: the line runs to the edge
+            if len(seen) and not np.isnan(seen).all():
+                lo, hi = min(lo, float(np.nanmin(seen))), max(hi, float(np.nanmax(seen)))
+        return (lo, hi) if lo <= hi else None
+
+    def fit_y(self, force: bool = False) -> None:
+        """Fit the value axis to the visible stretch with an 8 % margin, only when a curve leaves the range or
+        fills less than half of it (or ``force``): panning keeps the axis still (no tick jitter, and no repaint
+        of the axis in every frame) while the curves stay in view."""
+        ext = self.visible_extent()
+        if ext is None:
+            return
+        lo, hi = ext
+        span = max(hi - lo, 1e-6 * max(abs(lo), abs(hi), 1e-3))
+        _, (y0, y1) = self.plot.getViewBox().viewRange()
+        if not force and y0 <= lo and hi <= y1 and (hi - lo) >= 0.5 * (y1 - y0):
+            return
+        self.plot.setYRange(lo - 0.08 * span, hi + 0.08 * span, padding=0)
 
     def unit_near(self, t: int, y: float) -> int | None:
         """The unit whose curve passes nearest the value ``y`` at timestep ``t`` (None without curves)."""
