@@ -35,10 +35,14 @@ def render_lines(width: float, n_lines: int, line_h: float, dpr: float, font: Qt
     backgrounds (None: none); ``visible_space`` (n,) whitespace drawn as a symbol; tokens ``gap`` apart are
     joined with ``joiner`` into one run."""
     W, H = max(int(math.ceil(width * dpr)), 1), max(int(math.ceil(n_lines * line_h * dpr)), 1)
-    pixels = np.empty((H, W, 4), dtype=np.uint8)  # B, G, R, A (QImage.Format_RGB32 on little-endian)
-    pixels[:] = (PAPER[2], PAPER[1], PAPER[0], 255)
+    paper = 0xFF000000 | PAPER[0] << 16 | PAPER[1] << 8 | PAPER[2]
+    image = QtGui.QImage(W, H, QtGui.QImage.Format.Format_ARGB32_Premultiplied)  # opaque: as 0xAARRGGBB
+    image.setDevicePixelRatio(dpr)
+    pixels = np.frombuffer(image.bits(), dtype=np.uint32).reshape(H, image.bytesPerLine() // 4)[:, :W]
+    pixels[:] = paper
     if rgb is not None and len(x):
-        bgra = np.concatenate([rgb[:, ::-1], np.full((len(rgb), 1), 255, np.uint8)], axis=1)  # (n, 4)
+        rgb = rgb.astype(np.uint32)
+        argb = 0xFF000000 | rgb[:, 0] << 16 | rgb[:, 1] << 8 | rgb[:, 2]  # (n,)
         left = np.clip(np.round(x * dpr).astype(np.int64), 0, W)
         right = np.clip(np.round((x + np.maximum(w, 2)) * dpr).astype(np.int64), 0, W)
         right = np.maximum(right, left)
@@ -46,14 +50,12 @@ def render_lines(width: float, n_lines: int, line_h: float, dpr: float, font: Qt
         for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(line)]):
             L = int(line[lo])
             y0, y1 = int(round(L * line_h * dpr)), int(round((L * line_h + line_h - 1) * dpr))
-            row = pixels[y0].copy()  # (W, 4)
+            row = np.full(W, paper, dtype=np.uint32)
             lens = right[lo:hi] - left[lo:hi]
             idx = np.repeat(np.arange(lo, hi), lens)  # token of each coloured pixel
             cols = np.arange(len(idx)) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(left[lo:hi], lens)
-            row[cols] = bgra[idx]
+            row[cols] = argb[idx]
             pixels[y0:y1] = row
-    image = QtGui.QImage(pixels.data, W, H, 4 * W, QtGui.QImage.Format.Format_RGB32).copy()
-    image.setDevicePixelRatio(dpr)
     if not len(x):
         return image
     kind = ink_kinds(rgb, visible_space)
