@@ -7,7 +7,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.app.views import coloured_text
-from lstm_viz.app.views.coloured_text import ColouredText, ColouredTextPane
+from lstm_viz.app.views.coloured_text import ColouredTextPane
 from lstm_viz.app.views.text_layout import TextWindow
 
 from .conftest import open_text
@@ -172,6 +172,37 @@ def test_values_that_arrive_later_are_painted(qtbot):
     view.update()  # what the fetcher's ``ready`` does
     assert pixel() == tuple(int(c) for c in view.colours_of(t, t + 1)[0, :3])
     assert pixel() != coloured_text.UNKNOWN
+
+
+def test_repaints_blit_kept_images(qtbot, monkeypatch):
+    """A hover, a selection or a wait for values repaints no line; a line down paints at most one block."""
+    rendered = []
+    real = coloured_text.render_lines
+    monkeypatch.setattr(coloured_text, "render_lines", lambda *a, **k: rendered.append(1) or real(*a, **k))
+    pane, view = _pane(qtbot, (WORDS + "\n") * 200, width=400, height=200)
+    column = _LateValues(np.linspace(-1, 1, len(view.tokens)).astype(np.float32))
+    view.set_values(column, "cell", "cell, unit 0", levels=(-1.0, 1.0))
+    view.grab()
+    first = len(rendered)
+    assert first >= 1
+    view.set_hover(4)
+    view.set_selected(9)
+    view.grab()
+    view.grab()
+    assert len(rendered) == first  # values still unknown and marks drawn over: nothing painted again
+    column.known = True
+    view.grab()
+    assert len(rendered) == 2 * first  # the values came: the blocks shown are painted once more
+    view.keyPressEvent(_key(QtCore.Qt.Key.Key_Down))
+    view.grab()
+    assert len(rendered) <= 2 * first + 1
+    assert view.top == 1
+
+
+def _key(key):
+    from PySide6 import QtGui
+
+    return QtGui.QKeyEvent(QtCore.QEvent.Type.KeyPress, key, QtCore.Qt.KeyboardModifier.NoModifier)
 
 
 def test_marks_and_values_repaint_over_kept_images(qtbot):

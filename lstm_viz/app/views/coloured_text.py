@@ -97,7 +97,7 @@ class ColouredText(QtWidgets.QWidget):
         self.boxes = _Boxes(self)
         self._wmap: dict[str, float] = {}  # token -> width in pixels
         self._shown: dict[str, str] = {}
-        self._blocks: dict[int, tuple[int, int, QtGui.QImage]] = {}  # block -> (first token, end, image)
+        self._blocks: dict[int, tuple] = {}  # block of lines -> (first token, end, image, values known)
         self._wheel = 0.0
         self._colour_range = (-1.0, 1.0)
         self._cmap = None
@@ -111,6 +111,7 @@ class ColouredText(QtWidgets.QWidget):
         self.hover_t: int | None = None
         self.selected_t: int | None = None
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # as a scroll area: keys scroll it
 
     def _timer(self, slot) -> QtCore.QTimer:
         timer = QtCore.QTimer(self)
@@ -295,6 +296,16 @@ class ColouredText(QtWidgets.QWidget):
             return
         self._set_top(first if end_line - first + 1 > whole or first < self.top else end_line - whole + 1)
 
+    def keyPressEvent(self, event) -> None:
+        K, whole = QtCore.Qt.Key, self._lines_whole()
+        moves = {K.Key_Up: -1, K.Key_Down: 1, K.Key_PageUp: -max(whole - 1, 1), K.Key_PageDown: max(whole - 1, 1)}
+        if event.key() in moves:
+            self.scroll_lines(moves[event.key()])
+        elif event.key() in (K.Key_Home, K.Key_End) and self.tokens:
+            self.scroll_to_token(0 if event.key() == K.Key_Home else len(self.tokens) - 1)
+        else:
+            super().keyPressEvent(event)
+
     def wheelEvent(self, event) -> None:
         self._wheel -= event.angleDelta().y() / 120 * 3
         n = int(self._wheel)
@@ -356,8 +367,8 @@ class ColouredText(QtWidgets.QWidget):
                 for h, r in zip(heads, right)]
 
     # -- painting -----------------------------------------------------------------------------------------
-    def _block_image(self, block: int, a: int, b: int, rgb, known) -> tuple[QtGui.QImage, bool]:
-        """The image of block ``block`` (tokens [a, b), colours ``rgb``/``known`` for them or None)."""
+    def _block_image(self, block: int, a: int, b: int, rgb) -> QtGui.QImage:
+        """The image of block ``block``: tokens [a, b) with backgrounds ``rgb`` ((b - a, 3) bytes or None)."""
         win = self.win
         k0, k1 = a - win.start, b - win.start
         toks = self.tokens[a:b]
@@ -366,11 +377,9 @@ class ColouredText(QtWidgets.QWidget):
             shown_map[tok] = _shown(tok)
         shown = [shown_map[t] for t in toks]
         visible_space = np.fromiter((s != t for s, t in zip(shown, toks)), dtype=bool, count=len(toks))
-        image = render_lines(self.width(), BLOCK_LINES, self.line_h, self.devicePixelRatioF(), self.font_,
-                             self.fm.ascent(), win.x[k0:k1], win.width[k0:k1],
-                             win.line[k0:k1] - block * BLOCK_LINES, shown, visible_space,
-                             None if rgb is None else rgb[:, :3], win.gap, " " if self.spaced else "")
-        return image, known is None or bool(known.all())
+        return render_lines(self.width(), BLOCK_LINES, self.line_h, self.devicePixelRatioF(), self.font_,
+                            self.fm.ascent(), win.x[k0:k1], win.width[k0:k1], win.line[k0:k1] - block * BLOCK_LINES,
+                            shown, visible_space, rgb, win.gap, " " if self.spaced else "")
 
     def paintEvent(self, event) -> None:
         p = QtGui.QPainter(self)
@@ -381,17 +390,23 @@ class ColouredText(QtWidgets.QWidget):
             p.drawText(self.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "no analysis yet")
             return
         B, top = BLOCK_LINES, self.top
-        blocks = range(top // B, (top + self._lines_shown() - 1) // B + 1)
+        p.setClipRect(QtCore.QRectF(0, 4, self.width(), self.height()))  # not the line above the top one
+        blocks = list(range(top // B, (top + self._lines_shown() - 1) // B + 1))
         spans = {k: win.tokens_of(k * B, k * B + B - 1) for k in blocks}
-        need = [k for k in blocks if self._blocks.get(k, (None, None))[:2] != spans[k] and spans[k][1] > spans[k][0]]
-        if need:
-            a, b = min(spans[k][0] for k in need), max(spans[k][1] for k in need)
+        # a kept image (first token, end, image, tokens whose value was known) stands while its tokens are the
+        # same and no more of their values have arrived since it was painted
+        stale = [k for k in blocks if spans[k][1] > spans[k][0]
+                 and (self._blocks.get(k, (None,))[:2] != spans[k] or self._blocks[k][3] < spans[k][1] - spans[k][0])]
+        if stale:
+            a, b = min(spans[k][0] for k in stale), max(spans[k][1] for k in stale)
             rgb, known = self._colour_rows(a, b) if self._has_colour() else (None, None)
-            for k in need:
+            for k in stale:
                 i, j = spans[k]
-                image, complete = self._block_image(k, i, j, None if rgb is None else rgb[i - a:j - a],
-                                                    None if known is None else known[i - a:j - a])
-                self._blocks[k] = (*spans[k], image) if complete else (None, None, image)
+                n_known = j - i if known is None else int(known[i - a:j - a].sum())
+                if k in self._blocks and self._blocks[k][:2] == spans[k] and self._blocks[k][3] == n_known:
+                    continue  # still waiting for the same values
+                image = self._block_image(k, i, j, None if rgb is None else rgb[i - a:j - a, :3])
+                self._blocks[k] = (i, j, image, n_known)
         for k in blocks:
             if k in self._blocks:
                 p.drawImage(QtCore.QPointF(0, (k * B - top) * self.line_h + 4), self._blocks[k][2])
