@@ -219,6 +219,18 @@ def test_marks_and_values_repaint_over_kept_images(qtbot):
     assert after == tuple(int(c) for c in view.colours_of(5, 6)[0, :3]) and after != before
 
 
+def test_a_longer_trace_of_the_same_text_keeps_the_place(qtbot):
+    """A long text is shown first from a trace of its beginning, then from the whole one: the text stays where
+    the plots are."""
+    text = "".join(f"line {k:04d} of a text that is read in two goes\n" for k in range(2000))
+    pane, view = _pane(qtbot, text[:8000], width=500, height=200)
+    view.show_time_range(6000, 6050)
+    qtbot.waitUntil(lambda: _shown(view)[0] <= 6000 and 6050 <= _shown(view)[1])
+    first = view.first_shown()
+    view.set_trace(_Trace(text))
+    assert view.first_shown() == first
+
+
 def test_coloured_text_follows_the_plots(qtbot, window, checkpoint):
     text = "".join(f"line {k:03d} (scrolls)\n" for k in range(90))  # short to analyse, long to show
     tr = open_text(qtbot, window, checkpoint, text=text)

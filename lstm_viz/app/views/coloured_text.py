@@ -102,6 +102,7 @@ class ColouredText(QtWidgets.QWidget):
         self._colour_range = (-1.0, 1.0)
         self._cmap = None
         self._follow: tuple[int, int] | None = None  # a time range to show in the next pass of the event loop
+        self._range: tuple[int, int] | None = None  # the last time range asked for
         self._follow_timer = self._timer(self._apply_follow)
         self._grow_timer = self._timer(self._grow)
         self.trace = None
@@ -130,8 +131,9 @@ class ColouredText(QtWidgets.QWidget):
         self.spaced = any(len(t) > 1 for t in self.tokens[:200]) and "\n" not in self.tokens[:200]
         self._wmap, self._shown = {}, {}
         self._new_window(0)
-        if self._follow is not None:
-            self._apply_follow()
+        if self._follow is None:
+            self._follow = self._range  # the plots' range stays (a longer trace of the same text, say)
+        self._apply_follow()
 
     def set_values(self, values, quantity: str, label: str, levels=None) -> None:
         """values (T,) of the primary unit (or a lazy.LazyColumn, read for the painted tokens only): colours
@@ -276,7 +278,7 @@ class ColouredText(QtWidgets.QWidget):
     def show_time_range(self, t0: int, t1: int) -> None:
         """Scroll so that timesteps [t0, t1) (the plots' visible range) are shown, from the top of the view when
         they do not all fit; done in the next pass of the event loop (the last request of a pass wins)."""
-        self._follow = (int(t0), int(t1))
+        self._follow = self._range = (int(t0), int(t1))
         self._follow_timer.start()
 
     def _apply_follow(self) -> None:
