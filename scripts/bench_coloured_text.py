@@ -40,6 +40,8 @@ def main() -> None:
     import numpy as np
     from PySide6 import QtWidgets
 
+    import pyqtgraph  # noqa: F401  (imported by the app long before: not part of opening the text)
+
     from bench_scale import stdlib_text
     from lstm_viz.app.views import coloured_text
 
