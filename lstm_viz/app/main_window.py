@@ -19,7 +19,7 @@ from .plot_stack import PlotStack
 from .session import Session
 from .state import ORDERS, AppState
 from .unit_picker import UnitField
-from .views.coloured_text import ColouredText
+from .views.coloured_text import ColouredTextPane
 from .views.inspector import Inspector
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
@@ -50,12 +50,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- construction -----------------------------------------------------------------------------------------
     def _build_ui(self) -> None:
         self.stack = PlotStack(self.state)
-        self.coloured = ColouredText()
-        self.coloured_scroll = QtWidgets.QScrollArea()
-        self.coloured_scroll.setWidgetResizable(True)
-        # Always on: a scroll bar appearing would change the width and lay 20,000 tokens out twice.
-        self.coloured_scroll.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self.coloured_scroll.setWidget(self.coloured)
+        self.coloured_scroll = ColouredTextPane()  # the text with its own scroll bar (in timesteps)
+        self.coloured = self.coloured_scroll.text
         self.editor = QtWidgets.QPlainTextEdit()
         self.editor.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         self.editor.setPlaceholderText("Type or paste a text: it is analysed after a short pause.")

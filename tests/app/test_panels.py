@@ -277,7 +277,7 @@ def _token_pos(window, t):
 def test_shift_drag_on_the_coloured_text_searches_the_span_and_shades_it(qtbot, window, checkpoint):
     open_text(qtbot, window, checkpoint, TEXT)
     text, picker, panel = window.coloured, window.text_span_picker, window.span_search
-    qtbot.waitUntil(lambda: text.laid == len(window.state.trace))
+    qtbot.waitUntil(lambda: text.laid_window == (0, len(window.state.trace)))
     window.state.select_time(2)
     shift = QtCore.Qt.KeyboardModifier.ShiftModifier
     qtbot.mousePress(text, LEFT, shift, _token_pos(window, 13))

@@ -2,12 +2,11 @@
 span stays shaded in both.
 
 Event filters (on the strip's viewport, on the coloured text widget): plain drags and clicks still do what they
-did; only Shift+drags are taken. The coloured text is read through its public ``token_at`` and ``boxes`` and
+did; only Shift+drags are taken. The coloured text is read through its public ``token_at`` and ``span_bands`` and
 shaded by a child widget laid over it that lets every mouse event through.
 """
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -80,22 +79,8 @@ class _SpanShade(QtWidgets.QWidget):
         self.resize(text.size())
 
     def bands(self) -> list[QtCore.QRectF]:
-        """The span's rectangles, one per line it covers, in the text widget's coordinates."""
-        t = self.text
-        if self.span is None:
-            return []
-        a, b = max(self.span[0], 0), min(self.span[1], t.laid)
-        if b <= a:
-            return []
-        boxes = t.boxes[a:b]  # (n, 4): x, y, width, line
-        lines = boxes[:, 3]
-        cuts = np.flatnonzero(np.diff(lines)) + 1
-        out = []
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(boxes)]):
-            x0 = boxes[lo, 0]
-            x1 = max(boxes[k, 0] + max(boxes[k, 2], 4) for k in range(lo, hi))
-            out.append(QtCore.QRectF(x0, boxes[lo, 1], x1 - x0, t.line_h - 1))
-        return out
+        """The span's rectangles, one per shown line it covers, in the text widget's coordinates."""
+        return [] if self.span is None else self.text.span_bands(*self.span)
 
     def paintEvent(self, event) -> None:
         bands = self.bands()
