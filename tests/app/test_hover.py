@@ -31,18 +31,15 @@ def test_leaving_a_heatmap_clears_the_hover(qtbot, window, checkpoint):
     window.state.select_unit(2)
     window.state.select_time(5)
     h = window.stack.heatmaps["input_gate"]
-    _move_to_view_point(qtbot, h, h.vb, 3.5, 1.5)
-    qtbot.waitUntil(lambda: window.state.hover == (3, 1))
-    # onto the heatmap's colour bar: not a cell any more
+    _hover_until(qtbot, window, h, h.vb, 3.5, 1.5, (3, 1))
+    # onto the heatmap's colour bar: not a cell any more (each move sent again until it arrives, as above)
     bar = h.mapFromScene(h.bar.sceneBoundingRect().center())
-    qtbot.mouseMove(h.viewport(), bar)
-    qtbot.waitUntil(lambda: window.state.hover == (None, None))
+    qtbot.waitUntil(lambda: qtbot.mouseMove(h.viewport(), bar) or window.state.hover == (None, None))
     # out of the plots altogether: over the strip first, then onto the coloured text
     strip = window.stack.strip
-    _move_to_view_point(qtbot, strip.widget, strip.plot.getViewBox(), 6.5, 0.5)
-    qtbot.waitUntil(lambda: window.state.hover == (6, None))
-    qtbot.mouseMove(window.coloured_scroll.viewport(), QtCore.QPoint(5, 5))
-    qtbot.waitUntil(lambda: window.state.hover == (None, None))
+    _hover_until(qtbot, window, strip.widget, strip.plot.getViewBox(), 6.5, 0.5, (6, None))
+    qtbot.waitUntil(lambda: qtbot.mouseMove(window.coloured_scroll.viewport(), QtCore.QPoint(5, 5))
+                    or window.state.hover == (None, None))
     text = window.inspector.text()
     assert "unit 2" in text and "timestep 5" in text, text
     assert len(tr) > 5
