@@ -9,16 +9,23 @@ The row of the layer and direction the main view shows is marked and outlines th
 
 The numbers come through the trace interface: an in-memory trace's rows are its arrays; a lazy (keyframe) trace's
 rows are drawn as the main heatmaps draw it, from windows recomputed off the GUI thread and the kept summaries
-(views.lazy.HeatmapSource), with colour ranges from the rows it kept spread over the text. While the view is
-hidden nothing is read or drawn.
+(views.lazy.HeatmapSource), with colour ranges from the rows it kept spread over the text.
+
+It costs nothing while hidden: no row is built, read or drawn until the dock is first shown, and the rows are
+rebuilt on show when the trace's layers or directions changed meanwhile. Nothing slow runs on the GUI thread:
+variance and mean orders come from the statistics a trace keeps (a keyframe trace's, or an in-memory trace's
+``unit_stats``), else are computed by the Background worker, the row keeping its order until they arrive (as the
+main heatmaps do); a lazy trace's activation order reads its step through the Fetcher.
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from lstm_viz.core.trace import key as trace_key
+
 from .. import style
-from .binned import SYNC_VALUES, Background, TimeBins
+from .binned import SYNC_VALUES, Background, TimeBins, order_key
 from .choose import select_units
 from .common import FOREGROUND
 from .heatmap import HeatmapView
@@ -33,10 +40,17 @@ def row_values(trace, quantity: str, layer: int, reverse: bool) -> np.ndarray:
     return trace.get(quantity, layer, reverse)
 
 
+def keeps_stats(trace, quantity: str, layer: int, reverse: bool) -> bool:
+    """The trace has this row's unit statistics at hand (reading them costs nothing): a lazy trace kept them
+    from its pass; an in-memory trace when it was given them (``unit_stats``)."""
+    return is_lazy(trace) or trace_key(quantity, layer, reverse) in getattr(trace, "unit_stats", {})
+
+
 def row_order(trace, quantity: str, layer: int, reverse: bool, mode: str, t: int) -> np.ndarray:
     """The row's unit order by the main plots' rule (``mode``: index, variance, mean, activation at ``t``),
-    read through the trace interface: its streaming statistics, or one timestep's window."""
-    n = trace.window(quantity, layer, reverse, 0, min(1, len(trace))).shape[1]
+    read through the trace interface: its streaming statistics, or one timestep's window. Slow for the
+    statistics of an in-memory trace that does not keep them (see keeps_stats)."""
+    n = trace.units(layer, quantity)
     if mode == "index" or n == 0 or len(trace) == 0:
         return np.arange(n)
     if mode in ("variance", "mean"):
@@ -111,8 +125,10 @@ class DepthView(QtWidgets.QWidget):
 
     # -- state -> view --------------------------------------------------------------------------------------
     def set_shown(self, on: bool) -> None:
-        """Whether the view is on screen (its dock is open): rows are drawn only then."""
+        """Whether the view is on screen (its dock is open): rows are built and drawn only then."""
         self.shown = on
+        if on:
+            self._lay_out(self.state.trace)
         self._follow_master()
         self.refresh()
 
@@ -137,11 +153,21 @@ class DepthView(QtWidgets.QWidget):
     def _trace_changed(self, trace) -> None:
         self._cache, self._arrays, self._drawn = {}, [], None
         self.background.clear()
+        if not self.shown:  # nothing built or computed: on show. Rows built before let go of the old arrays.
+            for h in self.rows.values():
+                h.set_data(None, None)
+            self._title()
+            return
+        self._lay_out(trace)
+        self.refresh()
+
+    def _lay_out(self, trace) -> None:
+        """One row per (layer, direction) of ``trace``: rebuilt when they differ from the rows there."""
         keys = [] if trace is None else [(l, r) for l in range(trace.num_layers) for r in trace.directions]
         if keys != list(self.rows):
             self._build(keys, trace is not None and trace.bidirectional)
+            self._drawn = None
             self._follow_master()  # new rows start on the plots' time range
-        self.refresh()
 
     def _build(self, keys, bidirectional: bool) -> None:
         for h in self.rows.values():
@@ -158,6 +184,7 @@ class DepthView(QtWidgets.QWidget):
             h.hovered.connect(lambda t, row, k=(layer, reverse): self._row_hover(k, t, row))
             h.clicked.connect(lambda t, row, add, k=(layer, reverse): self._row_click(k, t, row, add))
             self.body.addWidget(h, 1)
+            h.show()  # a child added to a widget already on screen is hidden until shown
             self.rows[(layer, reverse)] = h
 
     def _quantity(self) -> str:
@@ -174,20 +201,25 @@ class DepthView(QtWidgets.QWidget):
         q = self._quantity()
         key = (id(trace), q, s.order, s.time if s.order == "activation" else None)
         if key != self._drawn:
+            waiting = False
             for (layer, reverse), h in self.rows.items():
                 if h.quantity != q:
                     self._recolour(h, q)
-                order = self._cached(("order", q, layer, reverse, *key[2:]),
-                                     lambda: row_order(trace, q, layer, reverse, s.order, s.time))
-                if is_lazy(trace):
+                lazy = is_lazy(trace)
+                values = None if lazy else row_values(trace, q, layer, reverse)
+                order = self._order(trace, q, layer, reverse, values, key[2:])
+                if order is None:  # on its way: the row keeps the order it has (when it fits)
+                    waiting = True
+                    n = trace.units(layer, q)
+                    order = h.axis.order if len(h.axis.order) == n else np.arange(n)
+                if lazy:
                     levels = self._cached(("levels", q, layer, reverse),
                                           lambda: style.levels(q, trace.sample_rows(q, layer, reverse)))
                     h.set_source(HeatmapSource(trace, q, layer, reverse, self.fetcher), order, levels)
                     continue
-                values = row_values(trace, q, layer, reverse)
                 levels = self._cached(("levels", q, layer, reverse), lambda: style.levels(q, values))
                 h.set_data(values, order, levels, self._bins(values))
-            self._drawn = key
+            self._drawn = None if waiting else key  # drawn again when the orders arrive
         self._marks()
         self._time_selected(s.time)
 
@@ -195,6 +227,30 @@ class DepthView(QtWidgets.QWidget):
         if key not in self._cache:
             self._cache[key] = fn()
         return self._cache[key]
+
+    def _order(self, trace, q: str, layer: int, reverse: bool, values, how: tuple):
+        """The row's unit order (``how``: the state's order and its time), or None while it is computed off
+        the GUI thread. ``values``: the row's array of an in-memory trace (None for a lazy one)."""
+        k = ("order", q, layer, reverse, *how)
+        if k in self._cache:
+            return self._cache[k]
+        mode, t = how[0], self.state.time
+        if mode in ("variance", "mean") and not keeps_stats(trace, q, layer, reverse):
+            stat = self.background.get(mode, values, lambda a, m=mode: order_key(a, m),
+                                       sync=values.size <= SYNC_VALUES)
+            if stat is None:
+                return None
+            order = np.argsort(-stat, kind="stable")
+        elif mode == "activation" and is_lazy(trace) and len(trace):
+            t = min(max(int(t), 0), len(trace) - 1)
+            row = self.fetcher.window(trace, q, layer, reverse, t, t + 1, who=("depth order", layer, reverse))
+            if row is None:
+                return None
+            order = np.argsort(-np.nan_to_num(row[0].astype(np.float64)), kind="stable")
+        else:
+            order = row_order(trace, q, layer, reverse, mode, t)
+        self._cache[k] = order
+        return order
 
     def _bins(self, values: np.ndarray):
         """Pyramid provider for long rows, as the main heatmaps have (None for short ones)."""
@@ -204,6 +260,9 @@ class DepthView(QtWidgets.QWidget):
         return lambda v: self.background.get("bins", v, lambda a: TimeBins(a).build())
 
     def _background_ready(self) -> None:
+        """A pyramid, an order or a lazy window arrived: draw with it."""
+        if self._drawn is None and self.shown and self.state.trace is not None:
+            self.refresh()  # orders were on their way
         for h in self.rows.values():
             h.refresh_if_sampled()
 
@@ -219,7 +278,7 @@ class DepthView(QtWidgets.QWidget):
         if trace is None:
             self.title.setText("analyse a text first")
             return
-        n = len(self.rows)
+        n = trace.num_layers * len(trace.directions)
         label = style.LABELS[self._quantity()]
         if n == 1:
             text = f"{label}: this model has 1 layer and one direction, the same as its heatmap above"
@@ -245,7 +304,7 @@ class DepthView(QtWidgets.QWidget):
             h.set_marks([where[u] for u in units], [style.unit_colour(s.units.index(u)) for u in units])
 
     def _time_selected(self, t: int) -> None:
-        if self.state.trace is not None:
+        if self.state.trace is not None and self.shown:
             for h in self.rows.values():
                 h.set_selected_time(t)
 
@@ -253,6 +312,8 @@ class DepthView(QtWidgets.QWidget):
         """The crosshair: the time line in every row; the unit's line in the row under the mouse, or in the
         main view's row."""
         s = self.state
+        if not self.shown:
+            return
         here = self._hover_row or (s.layer, s.reverse)
         for k, h in self.rows.items():
             row = None
