@@ -79,7 +79,13 @@ class DepthView(QtWidgets.QWidget):
         self.master = master  # the main token strip's PlotItem: every row's time axis follows it
         self.rows: dict[tuple[int, bool], HeatmapView] = {}
         self.shown = False  # on screen (set by its dock); nothing is read or drawn while hidden
-        self._drawn = None  # (trace id, quantity, order, time) the rows show
+        self._drawn: dict[tuple[int, bool], tuple] = {}  # row -> (trace id, quantity, order, time) it shows
+        self._keys: list[tuple[int, bool]] = []  # the rows of the trace's layout (built, or being built)
+        self._to_build: list[tuple[int, bool]] = []  # rows not built yet: one per pass of the event loop
+        self._build_timer = QtCore.QTimer(self)
+        self._build_timer.setSingleShot(True)
+        self._build_timer.setInterval(0)
+        self._build_timer.timeout.connect(self._build_next)
         self._hover_row = None  # (layer, reverse) of the row under the mouse
         self._syncing = False  # the rows are being moved to the main strip's time range
         self._cache: dict[tuple, object] = {}  # ("order"|"levels", ...) -> result, for the trace shown
@@ -150,8 +156,13 @@ class DepthView(QtWidgets.QWidget):
         if self.master is not None and self.shown and not self._syncing:
             self.master.setXRange(*x_range, padding=0)
 
+    @property
+    def building(self) -> bool:
+        """Rows of the trace's layout are still being built (one per pass of the event loop)."""
+        return bool(self._to_build)
+
     def _trace_changed(self, trace) -> None:
-        self._cache, self._arrays, self._drawn = {}, [], None
+        self._cache, self._arrays, self._drawn = {}, [], {}
         self.background.clear()
         if not self.shown:  # nothing built or computed: on show. Rows built before let go of the old arrays.
             for h in self.rows.values():
@@ -162,30 +173,39 @@ class DepthView(QtWidgets.QWidget):
         self.refresh()
 
     def _lay_out(self, trace) -> None:
-        """One row per (layer, direction) of ``trace``: rebuilt when they differ from the rows there."""
+        """One row per (layer, direction) of ``trace``: when they differ from the rows there, the old rows go
+        and the new ones are built one per pass of the event loop (a row costs tens of milliseconds)."""
         keys = [] if trace is None else [(l, r) for l in range(trace.num_layers) for r in trace.directions]
-        if keys != list(self.rows):
-            self._build(keys, trace is not None and trace.bidirectional)
-            self._drawn = None
-            self._follow_master()  # new rows start on the plots' time range
+        if keys != self._keys:
+            for h in self.rows.values():
+                h.vb.sigXRangeChanged.disconnect(self._row_range)
+                self.body.removeWidget(h)
+                h.hide()
+                h.deleteLater()
+            self.rows, self._drawn, self._keys = {}, {}, keys
+            self._to_build = list(keys)
+        if self._to_build:
+            self._build_timer.start()
 
-    def _build(self, keys, bidirectional: bool) -> None:
-        for h in self.rows.values():
-            h.vb.sigXRangeChanged.disconnect(self._row_range)
-            self.body.removeWidget(h)
-            h.hide()
-            h.deleteLater()
-        self.rows = {}
-        for layer, reverse in keys:
-            h = HeatmapView(self.state.quantity)
-            h.axis.setLabel(row_label(layer, reverse, bidirectional), color=FOREGROUND)
-            h.setMinimumHeight(40)
-            h.vb.sigXRangeChanged.connect(self._row_range)
-            h.hovered.connect(lambda t, row, k=(layer, reverse): self._row_hover(k, t, row))
-            h.clicked.connect(lambda t, row, add, k=(layer, reverse): self._row_click(k, t, row, add))
-            self.body.addWidget(h, 1)
-            h.show()  # a child added to a widget already on screen is hidden until shown
-            self.rows[(layer, reverse)] = h
+    def _build_next(self) -> None:
+        """Build the next row of the layout and draw it."""
+        trace = self.state.trace
+        if not self.shown or not self._to_build or trace is None:
+            return
+        layer, reverse = self._to_build.pop(0)
+        h = HeatmapView(self.state.quantity)
+        h.axis.setLabel(row_label(layer, reverse, trace.bidirectional), color=FOREGROUND)
+        h.setMinimumHeight(40)
+        h.vb.sigXRangeChanged.connect(self._row_range)
+        h.hovered.connect(lambda t, row, k=(layer, reverse): self._row_hover(k, t, row))
+        h.clicked.connect(lambda t, row, add, k=(layer, reverse): self._row_click(k, t, row, add))
+        self.body.addWidget(h, 1)
+        h.show()  # a child added to a widget already on screen is hidden until shown
+        self.rows[(layer, reverse)] = h
+        self._follow_master()  # the new row starts on the plots' time range
+        self.refresh()
+        if self._to_build:
+            self._build_timer.start()
 
     def _quantity(self) -> str:
         return self.state.quantity  # the state falls back to h for a cell without the asked quantity
@@ -199,29 +219,56 @@ class DepthView(QtWidgets.QWidget):
             self._marks()
             return
         q = self._quantity()
-        key = (id(trace), q, s.order, s.time if s.order == "activation" else None)
-        if key != self._drawn:
-            waiting = False
-            for (layer, reverse), h in self.rows.items():
-                if h.quantity != q:
-                    self._recolour(h, q)
-                lazy = is_lazy(trace)
-                values = None if lazy else row_values(trace, q, layer, reverse)
-                order = self._order(trace, q, layer, reverse, values, key[2:])
-                if order is None:  # on its way: the row keeps the order it has (when it fits)
-                    waiting = True
-                    n = trace.units(layer, q)
-                    order = h.axis.order if len(h.axis.order) == n else np.arange(n)
-                if lazy:
-                    levels = self._cached(("levels", q, layer, reverse),
-                                          lambda: style.levels(q, trace.sample_rows(q, layer, reverse)))
-                    h.set_source(HeatmapSource(trace, q, layer, reverse, self.fetcher), order, levels)
-                    continue
-                levels = self._cached(("levels", q, layer, reverse), lambda: style.levels(q, values))
-                h.set_data(values, order, levels, self._bins(values))
-            self._drawn = None if waiting else key  # drawn again when the orders arrive
+        key = self._key()
+        for k, h in self.rows.items():
+            if self._drawn.get(k) != key and self._draw_row(trace, q, *k, h, key[2:]):
+                self._drawn[k] = key  # else drawn again when what it waits for arrives
         self._marks()
         self._time_selected(s.time)
+
+    def _key(self) -> tuple:
+        """What the rows are to show: (trace id, quantity, order, time for the activation order)."""
+        s = self.state
+        return id(s.trace), self._quantity(), s.order, s.time if s.order == "activation" else None
+
+    def _draw_row(self, trace, q: str, layer: int, reverse: bool, h: HeatmapView, how: tuple) -> bool:
+        """Draw one row; False while its order or colour range is computed off the GUI thread (meanwhile it
+        keeps the order it has; without its colour range it is not drawn at all: no picture in wrong colours)."""
+        if h.quantity != q:
+            self._recolour(h, q)
+        lazy = is_lazy(trace)
+        values = None if lazy else row_values(trace, q, layer, reverse)
+        order = self._order(trace, q, layer, reverse, values, how)
+        ready = order is not None
+        if order is None:
+            n = trace.units(layer, q)
+            order = h.axis.order if len(h.axis.order) == n else np.arange(n)
+        if lazy:
+            levels = self._cached(("levels", q, layer, reverse),
+                                  lambda: style.levels(q, trace.sample_rows(q, layer, reverse)))
+            h.set_source(HeatmapSource(trace, q, layer, reverse, self.fetcher), order, levels)
+            return ready
+        levels = self._levels(q, layer, reverse, values)
+        if levels is None:
+            if h.values is not values:
+                h.set_data(None, None)  # not another trace's or quantity's picture meanwhile
+            return False
+        h.set_data(values, order, levels, self._bins(values))
+        return ready
+
+    def _levels(self, q: str, layer: int, reverse: bool, values: np.ndarray):
+        """The row's colour range, or None while a long row's is computed off the GUI thread."""
+        k = ("levels", q, layer, reverse)
+        if k not in self._cache:
+            if style.is_gate(q) or q in style.BOUNDED:
+                got = style.levels(q)
+            else:
+                got = self.background.get(f"levels {q}", values, lambda a, q=q: style.levels(q, a),
+                                          sync=values.size <= SYNC_VALUES)
+            if got is None:
+                return None
+            self._cache[k] = got
+        return self._cache[k]
 
     def _cached(self, key, fn):
         if key not in self._cache:
@@ -261,8 +308,9 @@ class DepthView(QtWidgets.QWidget):
 
     def _background_ready(self) -> None:
         """A pyramid, an order or a lazy window arrived: draw with it."""
-        if self._drawn is None and self.shown and self.state.trace is not None:
-            self.refresh()  # orders were on their way
+        key = self._key()
+        if self.shown and self.state.trace is not None and any(self._drawn.get(k) != key for k in self.rows):
+            self.refresh()  # orders or colour ranges were on their way
         for h in self.rows.values():
             h.refresh_if_sampled()
 
