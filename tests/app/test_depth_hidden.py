@@ -50,6 +50,10 @@ def test_a_hidden_dock_builds_nothing_then_builds_its_rows_on_show(qtbot, window
     # hidden again: a trace of another layout builds nothing and the rows let go of the old arrays
     window.act_depth.trigger()
     qtbot.waitUntil(lambda: not view.shown)
+    strip = window.stack.strip.plot.getViewBox()
+    before = strip.viewRange()[0]
+    view.rows[(1, True)].vb.setXRange(2, 4, padding=0)  # a hidden row leaves the time axis alone
+    assert strip.viewRange()[0] == before
     tr = open_text(qtbot, window, make_checkpoint(tmp_path / "one.pt", layers=1), TEXT)
     assert len(built) == 4 and all(h.shape == (0, 0) for h in view.rows.values())
     view = show(qtbot, window)  # shown: rebuilt for the new layout
