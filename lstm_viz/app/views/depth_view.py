@@ -22,8 +22,6 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from lstm_viz.core.trace import key as trace_key
-
 from .. import style
 from .binned import SYNC_VALUES, Background, TimeBins, order_key
 from .choose import select_units
@@ -43,7 +41,11 @@ def row_values(trace, quantity: str, layer: int, reverse: bool) -> np.ndarray:
 def keeps_stats(trace, quantity: str, layer: int, reverse: bool) -> bool:
     """The trace has this row's unit statistics at hand (reading them costs nothing): a lazy trace kept them
     from its pass; an in-memory trace when it was given them (``unit_stats``)."""
-    return is_lazy(trace) or trace_key(quantity, layer, reverse) in getattr(trace, "unit_stats", {})
+    if is_lazy(trace):
+        return True
+    from lstm_viz.core.trace import key  # not at import: the window shows before torch is imported
+
+    return key(quantity, layer, reverse) in getattr(trace, "unit_stats", {})
 
 
 def row_order(trace, quantity: str, layer: int, reverse: bool, mode: str, t: int) -> np.ndarray:
