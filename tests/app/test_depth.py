@@ -20,7 +20,8 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 def _open_depth(qtbot, window):
     window.act_depth.trigger()
     view = window.depth_view
-    qtbot.waitUntil(lambda: view.shown and all(h.shape[1] for h in view.rows.values()), timeout=5000)
+    qtbot.waitUntil(lambda: view.shown and not view.building and all(h.shape[1] for h in view.rows.values()),
+                    timeout=5000)
     window.stack.show_whole_text()
     qtbot.waitUntil(lambda: all(h._window is not None and h._window[0] == 0 and h._window[1] >= h.shape[1]
                                 for h in view.rows.values()), timeout=5000)
