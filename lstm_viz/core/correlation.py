@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .stream import spans, time_range, window
+from .stream import CHUNK, spans, time_range, window
+from .unit_sums import StateSums, pearson
 
 AUC_BINS = 512
 GRID = 8192  # fine cells per unit that find a value's bin by table lookup
@@ -86,11 +87,7 @@ class _Moments:
         return SpreadStats(self.n, self.mv, np.sqrt(np.maximum(self.m2v, 0.0) / self.n), self.lo, self.hi, sample)
 
     def r(self) -> np.ndarray:
-        den = np.sqrt(self.m2v * self.m2y)  # (U,)
-        tiny = 1e-12 * max(1.0, float(np.abs(self.cvy).max(initial=0.0)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(den > tiny, self.cvy / den, np.nan)
-        return np.clip(r, -1.0, 1.0)
+        return pearson(self.cvy, self.m2v, self.m2y)  # (U,)
 
 
 def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0,
@@ -128,6 +125,45 @@ def correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = Fa
     if acc.n < 2:
         raise InputError(f"the labels have {acc.n} finite value(s): nothing to correlate with")
     return acc.r(), acc.stats()
+
+
+def sparse_correlation(trace, labels, quantity: str, layer: int, reverse: bool, sums: StateSums) -> np.ndarray:
+    """Pearson r (U,) of every unit with finite ``labels`` (T,), as ``correlation``, from the unit sums kept by
+    the keyframe pass (lstm_viz.core.unit_sums) and only the windows where a label is not zero.
+
+    sum_t (y_t - mean y)(v_t - mean v) = sum over y_t != 0 of y_t (v_t - mean v), since the v_t - mean v sum
+    to zero: a regex that matches in a few places reads a few chunks, not the text."""
+    y, _ = _labels(trace, labels)  # (T,) float64, all finite (the caller checks)
+    if sums.n < 2:
+        raise InputError(f"the labels have {sums.n} finite value(s): nothing to correlate with")
+    dy = y - y.mean()
+    m2y = float(dy @ dy)
+    co = np.zeros(len(sums.mean))  # (U,)
+    for s, e in label_runs(y, getattr(trace, "keyframe_every", CHUNK)):
+        at = np.flatnonzero(y[s:e])  # rows of the window with a label
+        v = window(trace, quantity, layer, reverse, s, e)[at]  # (n, U)
+        co += y[s:e][at] @ (v - sums.mean)  # (U,) float64
+    return pearson(co, sums.m2, m2y)
+
+
+def label_runs(y: np.ndarray, grid: int, longest: int = CHUNK) -> list[tuple[int, int]]:
+    """The windows [s, e) to read for the non-zero labels of ``y``: runs of consecutive ``grid``-aligned chunks
+    that hold one, each at most max(grid, ``longest``) steps (cut on the grid)."""
+    T = len(y)
+    chunks = np.unique(np.flatnonzero(y) // grid)  # the chunks holding a non-zero label
+    per = max(1, longest // grid)  # chunks per window at most
+    out: list[tuple[int, int]] = []
+    start = prev = None
+    for m in chunks.tolist():
+        if start is not None and m == prev + 1 and m - start < per:
+            prev = m
+            continue
+        if start is not None:
+            out.append((start * grid, min((prev + 1) * grid, T)))
+        start = prev = m
+    if start is not None:
+        out.append((start * grid, min((prev + 1) * grid, T)))
+    return out
 
 
 def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, stats: SpreadStats | None = None,
