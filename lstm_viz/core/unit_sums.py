@@ -92,13 +92,13 @@ class _StateMoments:
         if k == 0:
             return
         mv = v.mean(axis=0, dtype=np.float64)  # (U,)
-        dv = v - mv.astype(v.dtype)  # (k, U) in v's own precision
-        off = dv.mean(axis=0, dtype=np.float64)  # (U,): what rounding the mean to v's precision left
-        m2v = np.einsum("ku,ku->u", dv, dv, dtype=np.float64) - k * off * off  # (U,)
+        dv = (v - mv.astype(v.dtype)).astype(np.float64)  # (k, U), centred in v's own precision
+        off = dv.mean(axis=0)  # (U,): what rounding the mean to v's precision left
+        m2v = np.einsum("ku,ku->u", dv, dv) - k * off * off  # (U,)
         my = y.mean(axis=0)  # (F,)
         dy = y - my  # (k, F)
         m2y = np.einsum("kf,kf->f", dy, dy)  # (F,)
-        cvy = dy.T @ dv.astype(np.float64)  # (F, U)
+        cvy = np.einsum("kf,ku->fu", dy, dv)  # (F, U); not BLAS: its threads only thrash at this size
         if self.n == 0:
             self.n, self.mv, self.m2v, self.my, self.m2y, self.cvy = k, mv, m2v, my, m2y, cvy
             return
