@@ -10,13 +10,13 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from lstm_viz.core.cells import CELLS
-from lstm_viz.core.correlation import label_runs
+from lstm_viz.core.correlation import label_runs, unit_stats
 from lstm_viz.core.errors import InputError
 from lstm_viz.core.features import regex_feature
 from lstm_viz.core.keyframes import keyframe_trace
 from lstm_viz.core.model import LoadedModel, ModelConfig, RNNLanguageModel
 from lstm_viz.core.saturation import gate_saturation
-from lstm_viz.core.search import iter_feature_table, search_feature
+from lstm_viz.core.search import iter_feature_table, search_feature, search_span
 from lstm_viz.core.trace import trace
 from lstm_viz.core.vocab import Vocab
 from lstm_viz.look import state_quantity
@@ -203,3 +203,21 @@ def test_a_real_valued_feature_with_zeros_is_searched_from_its_non_zero_chunks()
     assert {m for (_, _, m) in c.asked} == {2, 3, 4}
     y[7] = np.nan  # a label left out: the full computation over the kept timesteps
     same_scores(search_feature(kf, y, "cell", with_auc=False), search_feature(full, y, "cell", with_auc=False))
+
+
+@pytest.mark.parametrize("cell,bidirectional,reads_backward", LAYOUTS[:3])
+def test_a_span_search_reads_only_around_the_span_and_equals_the_full_search(cell, bidirectional, reads_backward):
+    full, kf = both(cell, bidirectional, reads_backward)
+    for q in kf.quantities:
+        for layer in range(2):
+            for reverse in kf.directions:
+                got, want = unit_stats(kf, q, layer, reverse), unit_stats(full, q, layer, reverse)
+                for k in ("mean", "std", "min", "max"):
+                    np.testing.assert_allclose(getattr(got, k), getattr(want, k), rtol=1e-6, atol=1e-7)
+    with Counting(kf) as c:
+        got = search_span(kf, 100, 120, state_quantity(kf.cell))
+    assert {m for (_, _, m) in c.asked} == {80 // EVERY, 139 // EVERY} | set(range(80 // EVERY, 139 // EVERY))
+    want = search_span(full, 100, 120, state_quantity(kf.cell))
+    assert [(s.layer, s.reverse, s.unit) for s in got] == [(s.layer, s.reverse, s.unit) for s in want]
+    np.testing.assert_allclose([s.score for s in got], [s.score for s in want], atol=1e-9)
+    np.testing.assert_allclose([s.effect for s in got], [s.effect for s in want], rtol=1e-5, atol=1e-6)

@@ -92,8 +92,16 @@ class _Moments:
 
 def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0,
                t1: int | None = None) -> SpreadStats:
-    """Mean, standard deviation, min and max of every unit over timesteps [t0, t1) (default: all)."""
+    """Mean, standard deviation, min and max of every unit over timesteps [t0, t1) (default: all). A keyframe
+    trace of a text answers the whole text from the statistics its pass kept (then without a sample)."""
     t0, t1 = time_range(trace, t0, t1)
+    if (t0, t1) == (0, len(trace)) and getattr(trace, "unit_sums", None) is not None:
+        st = trace.stats(quantity, layer, reverse)  # lstm_viz.core.stats.UnitStats, kept by the pass
+        return SpreadStats(t1, st.mean, st.std, st.min, st.max)
+    return _sampled_stats(trace, quantity, layer, reverse, t0, t1)
+
+
+def _sampled_stats(trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int) -> SpreadStats:
     acc = _Moments(_stride(t1 - t0))
     for s, e in spans(t0, t1):
         acc.add(window(trace, quantity, layer, reverse, s, e))
@@ -178,7 +186,7 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
     no = keep & (y == 0)
     n1, n0 = int(yes.sum()), int(no.sum())
     if stats is None or stats.sample is None:
-        stats = unit_stats(trace, quantity, layer, reverse)
+        stats = _sampled_stats(trace, quantity, layer, reverse, 0, len(trace))
     U = len(stats.mean)
     if n1 == 0 or n0 == 0:
         return np.full(U, np.nan)
