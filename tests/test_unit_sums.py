@@ -221,3 +221,15 @@ def test_a_span_search_reads_only_around_the_span_and_equals_the_full_search(cel
     assert [(s.layer, s.reverse, s.unit) for s in got] == [(s.layer, s.reverse, s.unit) for s in want]
     np.testing.assert_allclose([s.score for s in got], [s.score for s in want], atol=1e-9)
     np.testing.assert_allclose([s.effect for s in got], [s.effect for s in want], rtol=1e-5, atol=1e-6)
+
+
+def test_a_pass_that_writes_to_a_sink_keeps_no_sums_unless_asked():
+    from lstm_viz.core.keyframes import iter_keyframe_trace
+
+    m = loaded("gru", False, True)
+    seen = []
+    assert run(iter_keyframe_trace(m, TEXT, keyframe_every=EVERY, sink=lambda *a: seen.append(a[0]))).unit_sums is None
+    assert seen  # the sink was fed
+    assert run(iter_keyframe_trace(m, TEXT, keyframe_every=EVERY, unit_sums=False)).unit_sums is None
+    kept = run(iter_keyframe_trace(m, TEXT, keyframe_every=EVERY, sink=lambda *a: None, unit_sums=True)).unit_sums
+    np.testing.assert_allclose(kept.r("indent", 1, False), both("gru", False, True)[1].unit_sums.r("indent", 1, False))

@@ -307,13 +307,15 @@ def _read_input(loaded: LoadedModel, x):
 
 def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,
                         summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST,
-                        cache_chunks: int = 16) -> Generator[float, None, KeyframeTrace]:
+                        cache_chunks: int = 16, unit_sums: bool | None = None) -> Generator[float, None, KeyframeTrace]:
     """Yield progress in [0, 1] after every chunk; return the KeyframeTrace (``yield from`` it; close to cancel).
 
     ``x``: text, token ids (T,) or input vectors (T, in); ``state``: the initial state (see
     lstm_viz.core.tracing). ``sink(name, s, rows, T)``, when given, receives every chunk of every quantity
     (``name`` as in lstm_viz.core.trace.key) and of ``probs``: rows of steps s, s + 1, ... of T. Summaries are kept
-    for levels >= ``finest_summary`` (blocks of 2**level steps), coarser when ``summary_budget`` bytes demand it."""
+    for levels >= ``finest_summary`` (blocks of 2**level steps), coarser when ``summary_budget`` bytes demand it.
+    ``unit_sums``: when ``x`` is a text, keep the unit statistics of lstm_viz.core.unit_sums (``trace.unit_sums``);
+    default: unless a sink writes the chunks (a file keeps no sums)."""
     K = int(keyframe_every)
     if K < 1 or K & (K - 1):
         raise InputError(f"keyframe_every must be a power of two, not {keyframe_every}")
@@ -332,7 +334,8 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     state_q = "cell" if eng.cell.has_cell_state else "hidden"
     structure = {(layer, bool(d)): RunningStructure(units_of(eng.rnn, state_q, layer))
                  for layer in range(eng.L) for d in range(eng.D)}
-    sums = UnitSumsBuilder.for_text(x, tokens, state_q, tuple(eng.cell.gates))  # None unless x is a text
+    keep_sums = sink is None if unit_sums is None else unit_sums
+    sums = UnitSumsBuilder.for_text(x, tokens, state_q, tuple(eng.cell.gates)) if keep_sums else None  # x a text
     pyramids = {n: PyramidBuilder(T, units_of(eng.rnn, q, layer), k0, K) for n, layer, _, q in names}
     decodes = eng.decoder is not None and ids is not None
     loss = np.full(T, np.nan, np.float32) if decodes else None
