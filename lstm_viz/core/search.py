@@ -14,7 +14,10 @@
   above the mean for 30 of 34 (tests/test_search.py keeps this honest).
 - The *match* (the other places where the chosen units switch on together) is in lstm_viz.core.match.
 
-Any quantity, layer and direction; every statistic is computed window by window (lstm_viz.core.stream).
+Any quantity, layer and direction; every statistic is computed window by window (lstm_viz.core.stream). A
+keyframe trace of a text kept sums in its pass (lstm_viz.core.unit_sums): the feature table reads no window, a
+feature search (a regex) reads only the chunks where the feature is not zero, a span search only the span and
+its flanks.
 """
 from __future__ import annotations
 
@@ -83,7 +86,8 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
 
     ``layers`` / ``directions``: None searches them all. ``by="r"`` ranks by |r|; ``by="auc"`` by |AUC - 0.5|
     (yes/no features only). ``with_auc`` (default: when the feature is yes/no) adds each unit's AUC, one
-    more pass over the trace. Units with an undefined r (constant) are left out."""
+    more pass over the trace. Units with an undefined r (constant) are left out. Without AUC, a keyframe trace of a
+    text reads only the chunks where the feature is not zero (lstm_viz.core.correlation.sparse_correlation)."""
     check_quantity(trace, quantity)
     if by not in ("r", "auc"):
         raise InputError(f"rank by 'r' or 'auc', not {by!r}")
