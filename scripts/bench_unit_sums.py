@@ -1,12 +1,13 @@
 """The units panel's feature table, a regex search and gate saturation on a long keyframe trace: from the unit sums
 its pass kept (lstm_viz.core.unit_sums) against reading the whole trace again (the same trace, sums hidden).
 
-    python scripts/bench_unit_sums.py [--chars 1000000] [--models demo,big] [--threads 1]
+    python scripts/bench_unit_sums.py [--chars 1000000] [--models demo,big] [--threads 1] [--no-before]
 
 Prints, per model: the keyframe pass and the part of it the sums take (the text's features, the sums), then for
 the feature table, gate saturation and each regex: seconds before (whole trace) and after (sums; a regex reads
 the chunks holding a match), their ratio, the share of chunks a regex read, and the largest difference in r.
 Both paths run in this one process on the same trace, so the ratios hold on a busy machine better than the times.
+``--no-before``: the sums only (reading a 2 x 512 model's whole trace again takes minutes per feature).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def timed(f):
     return time.perf_counter() - t0, out
 
 
-def bench(label: str, checkpoint: str, text: str) -> None:
+def bench(label: str, checkpoint: str, text: str, read_again: bool = True) -> None:
     import numpy as np
 
     from lstm_viz.core import unit_sums
@@ -73,6 +74,8 @@ def bench(label: str, checkpoint: str, text: str) -> None:
 
     def both(f):
         after_s, after = timed(f)
+        if not read_again:
+            return float("nan"), after_s, after, after
         tr.unit_sums = None
         try:
             before_s, before = timed(f)
@@ -81,7 +84,7 @@ def bench(label: str, checkpoint: str, text: str) -> None:
         return before_s, after_s, before, after
 
     def line(what, before_s, after_s, extra=""):
-        print(f"  {what:<26} before {before_s:7.2f} s   after {after_s:7.3f} s   x{before_s / after_s:,.0f}{extra}")
+        print(f"  {what:<26} before {before_s:7.2f} s   after {after_s:7.3f} s   x{before_s / max(after_s, 1e-9):,.0f}{extra}")
 
     b, a, want, got = both(lambda: run(iter_feature_table(tr, text, q, k=3)))
     err = max(abs(x.r - y.r) for n in want for x, y in zip(want[n], got[n]))
@@ -94,6 +97,9 @@ def bench(label: str, checkpoint: str, text: str) -> None:
         line("gate saturation", b, a, f"   equal: {same}")
     for pattern in PATTERNS:
         y = regex_feature(text, pattern, tr.tokens)
+        if not y.any():
+            print(f"  regex /{pattern}/: no match in this text")
+            continue
         read = len(np.unique(np.flatnonzero(y) // tr.keyframe_every)) / chunks
         b, a, want, got = both(lambda: search_feature(tr, y, q, k=10, with_auc=False))
         err = max(abs(x.r - y.r) for x, y in zip(want, got))
@@ -108,12 +114,13 @@ def main() -> None:
     p.add_argument("--chars", type=int, default=1_000_000)
     p.add_argument("--models", default="demo", help="demo (1 x 256), big (2 x 512, random weights), or demo,big")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: steadier on a shared machine)")
+    p.add_argument("--no-before", action="store_true", help="time the sums only, not reading the trace again")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     text = stdlib_text(args.chars)
     with tempfile.TemporaryDirectory() as d:
         for label, ckpt in bench_models(args.models, Path(d)):
-            bench(label, ckpt, text)
+            bench(label, ckpt, text, not args.no_before)
 
 
 if __name__ == "__main__":
