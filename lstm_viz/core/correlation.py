@@ -7,6 +7,9 @@ equal mass (edges: the unit's quantiles, estimated from up to SAMPLE evenly spac
 outliers nor a crowd of values near one number can squeeze a unit into a few bins; a value finds its bin
 through a table of GRID fine cells over the unit's range. It equals the rank-based AUC (Mann-Whitney U /
 n1 n0) up to pairs inside one bin or one fine cell: within 1e-3 on a trained model's cells (tests).
+
+A keyframe trace of a text kept the units' sums in its pass (lstm_viz.core.unit_sums): ``sparse_correlation``
+then reads only the windows where the label is not zero, ``unit_stats`` of the whole text none.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .stream import spans, time_range, window
+from .stream import CHUNK, spans, time_range, window
+from .unit_sums import StateSums, pearson
 
 AUC_BINS = 512
 GRID = 8192  # fine cells per unit that find a value's bin by table lookup
@@ -86,17 +90,21 @@ class _Moments:
         return SpreadStats(self.n, self.mv, np.sqrt(np.maximum(self.m2v, 0.0) / self.n), self.lo, self.hi, sample)
 
     def r(self) -> np.ndarray:
-        den = np.sqrt(self.m2v * self.m2y)  # (U,)
-        tiny = 1e-12 * max(1.0, float(np.abs(self.cvy).max(initial=0.0)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(den > tiny, self.cvy / den, np.nan)
-        return np.clip(r, -1.0, 1.0)
+        return pearson(self.cvy, self.m2v, self.m2y)  # (U,)
 
 
 def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: int = 0,
                t1: int | None = None) -> SpreadStats:
-    """Mean, standard deviation, min and max of every unit over timesteps [t0, t1) (default: all)."""
+    """Mean, standard deviation, min and max of every unit over timesteps [t0, t1) (default: all). A keyframe
+    trace of a text answers the whole text from the statistics its pass kept (then without a sample)."""
     t0, t1 = time_range(trace, t0, t1)
+    if (t0, t1) == (0, len(trace)) and getattr(trace, "unit_sums", None) is not None:
+        st = trace.stats(quantity, layer, reverse)  # lstm_viz.core.stats.UnitStats, kept by the pass
+        return SpreadStats(t1, st.mean, st.std, st.min, st.max)
+    return _sampled_stats(trace, quantity, layer, reverse, t0, t1)
+
+
+def _sampled_stats(trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int) -> SpreadStats:
     acc = _Moments(_stride(t1 - t0))
     for s, e in spans(t0, t1):
         acc.add(window(trace, quantity, layer, reverse, s, e))
@@ -130,6 +138,45 @@ def correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = Fa
     return acc.r(), acc.stats()
 
 
+def sparse_correlation(trace, labels, quantity: str, layer: int, reverse: bool, sums: StateSums) -> np.ndarray:
+    """Pearson r (U,) of every unit with finite ``labels`` (T,), as ``correlation``, from the unit sums kept by
+    the keyframe pass (lstm_viz.core.unit_sums) and only the windows where a label is not zero.
+
+    sum_t (y_t - mean y)(v_t - mean v) = sum over y_t != 0 of y_t (v_t - mean v), since the v_t - mean v sum
+    to zero: a regex that matches in a few places reads a few chunks, not the text."""
+    y, _ = _labels(trace, labels)  # (T,) float64, all finite (the caller checks)
+    if sums.n < 2:
+        raise InputError(f"the labels have {sums.n} finite value(s): nothing to correlate with")
+    dy = y - y.mean()
+    m2y = float(dy @ dy)
+    co = np.zeros(len(sums.mean))  # (U,)
+    for s, e in label_runs(y, getattr(trace, "keyframe_every", CHUNK)):
+        at = np.flatnonzero(y[s:e])  # rows of the window with a label
+        v = window(trace, quantity, layer, reverse, s, e)[at]  # (n, U)
+        co += y[s:e][at] @ (v - sums.mean)  # (U,) float64
+    return pearson(co, sums.m2, m2y)
+
+
+def label_runs(y: np.ndarray, grid: int, longest: int = CHUNK) -> list[tuple[int, int]]:
+    """The windows [s, e) to read for the non-zero labels of ``y``: runs of consecutive ``grid``-aligned chunks
+    that hold one, each at most max(grid, ``longest``) steps (cut on the grid)."""
+    T = len(y)
+    chunks = np.unique(np.flatnonzero(y) // grid)  # the chunks holding a non-zero label
+    per = max(1, longest // grid)  # chunks per window at most
+    out: list[tuple[int, int]] = []
+    start = prev = None
+    for m in chunks.tolist():
+        if start is not None and m == prev + 1 and m - start < per:
+            prev = m
+            continue
+        if start is not None:
+            out.append((start * grid, min((prev + 1) * grid, T)))
+        start = prev = m
+    if start is not None:
+        out.append((start * grid, min((prev + 1) * grid, T)))
+    return out
+
+
 def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, stats: SpreadStats | None = None,
         bins: int = AUC_BINS) -> np.ndarray:
     """(U,) P(value at a yes-timestep > value at a no-timestep) + half the ties, per unit.
@@ -142,7 +189,7 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
     no = keep & (y == 0)
     n1, n0 = int(yes.sum()), int(no.sum())
     if stats is None or stats.sample is None:
-        stats = unit_stats(trace, quantity, layer, reverse)
+        stats = _sampled_stats(trace, quantity, layer, reverse, 0, len(trace))
     U = len(stats.mean)
     if n1 == 0 or n0 == 0:
         return np.full(U, np.nan)

@@ -35,6 +35,7 @@ from .pyramid import FINEST, PyramidBuilder, min_level_for
 from .stats import RunningStats, Summary, UnitStats
 from .structure import RunningStructure
 from .trace import TraceBase, key
+from .unit_sums import UnitSumsBuilder
 from .tracing import _inputs, initial_state
 
 KEYFRAME_EVERY = 1024  # steps between keyframes; a power of two
@@ -158,7 +159,7 @@ class KeyframeTrace(TraceBase):
 
     def __init__(self, engine: _Engine, tokens, token_ids, loss, summaries, stats, min_summary_level, *,
                  vocab_tokens=None, unknown=(), model_name="", metadata=None, cache_chunks: int = 16,
-                 samples=None, structure=None):
+                 samples=None, structure=None, unit_sums=None):
         self._engine = engine
         self.tokens, self.token_ids, self.loss = tuple(tokens), token_ids, loss
         self.num_layers, self.bidirectional = engine.L, engine.D == 2
@@ -173,6 +174,7 @@ class KeyframeTrace(TraceBase):
         self._samples = samples or {}  # key -> (n, units) rows spread over the text
         self._structure = structure or {}  # (layer, reverse) -> (units,) slow-structure scores of the state
         self._state_q = "cell" if engine.cell.has_cell_state else "hidden"
+        self.unit_sums = unit_sums  # lstm_viz.core.unit_sums.UnitSums of the text read, or None
         self._chunks = _LRU(cache_chunks)  # (layer, d, m) -> quantity -> (n, units)
         self._probs = _LRU(cache_chunks)  # m -> (n, V)
         decodes = engine.decoder is not None and token_ids is not None
@@ -305,13 +307,15 @@ def _read_input(loaded: LoadedModel, x):
 
 def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,
                         summary_budget: float = SUMMARY_BUDGET, sink: Sink | None = None, finest_summary: int = FINEST,
-                        cache_chunks: int = 16) -> Generator[float, None, KeyframeTrace]:
+                        cache_chunks: int = 16, unit_sums: bool | None = None) -> Generator[float, None, KeyframeTrace]:
     """Yield progress in [0, 1] after every chunk; return the KeyframeTrace (``yield from`` it; close to cancel).
 
     ``x``: text, token ids (T,) or input vectors (T, in); ``state``: the initial state (see
     lstm_viz.core.tracing). ``sink(name, s, rows, T)``, when given, receives every chunk of every quantity
     (``name`` as in lstm_viz.core.trace.key) and of ``probs``: rows of steps s, s + 1, ... of T. Summaries are kept
-    for levels >= ``finest_summary`` (blocks of 2**level steps), coarser when ``summary_budget`` bytes demand it."""
+    for levels >= ``finest_summary`` (blocks of 2**level steps), coarser when ``summary_budget`` bytes demand it.
+    ``unit_sums``: when ``x`` is a text, keep the unit statistics of lstm_viz.core.unit_sums (``trace.unit_sums``);
+    default: unless a sink writes the chunks (a file keeps no sums)."""
     K = int(keyframe_every)
     if K < 1 or K & (K - 1):
         raise InputError(f"keyframe_every must be a power of two, not {keyframe_every}")
@@ -330,6 +334,8 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
     state_q = "cell" if eng.cell.has_cell_state else "hidden"
     structure = {(layer, bool(d)): RunningStructure(units_of(eng.rnn, state_q, layer))
                  for layer in range(eng.L) for d in range(eng.D)}
+    keep_sums = sink is None if unit_sums is None else unit_sums
+    sums = UnitSumsBuilder.for_text(x, tokens, state_q, tuple(eng.cell.gates)) if keep_sums else None  # x a text
     pyramids = {n: PyramidBuilder(T, units_of(eng.rnn, q, layer), k0, K) for n, layer, _, q in names}
     decodes = eng.decoder is not None and ids is not None
     loss = np.full(T, np.nan, np.float32) if decodes else None
@@ -347,6 +353,8 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
                 samples[n][first // every:(first // every) + len(range(first, s + len(a), every))] = a[first - s::every]
             if q == state_q:
                 structure[(layer, bool(d))].add(s, a)
+            if sums is not None:
+                sums.add(q, layer, bool(d), s, a)
             if sink is not None:
                 sink(n, s, a, T)
 
@@ -406,7 +414,8 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
                          k0, vocab_tokens=loaded.vocab.tokens if loaded.vocab is not None else None,
                          unknown=unknown, model_name=loaded.name, metadata=metadata, cache_chunks=cache_chunks,
                          samples={n: _frozen(a) for n, a in samples.items()},
-                         structure={k: r.scores() for k, r in structure.items()})
+                         structure={k: r.scores() for k, r in structure.items()},
+                         unit_sums=sums.finish() if sums is not None else None)
 
 
 def keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int = KEYFRAME_EVERY,

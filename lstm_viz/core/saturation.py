@@ -3,7 +3,8 @@
 Per unit of a gate: the fraction of timesteps where it is left-saturated (below ``low``, 0.1: nearly shut) and
 right-saturated (above ``high``, 0.9: nearly open). A forget-gate unit in the right-saturated corner keeps
 almost all of its cell from step to step: it remembers for long. One near the left edge forgets at once.
-Counted window by window (lstm_viz.core.stream) for any gate of any cell type.
+Counted window by window (lstm_viz.core.stream) for any gate of any cell type; a keyframe trace of a text has
+the counts of the whole text at the default thresholds from its pass (lstm_viz.core.unit_sums).
 """
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ import numpy as np
 
 from .errors import InputError
 from .stream import check_quantity, gate_quantities, spans, targets, time_range, window
-
-LOW, HIGH = 0.1, 0.9
+from .unit_sums import HIGH, LOW
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,9 +49,15 @@ def gate_saturation(trace, quantities: Sequence[str] | None = None, layers: Sequ
     for q in quantities:
         check_quantity(trace, q)
     t0, t1 = time_range(trace, t0, t1)
+    sums = getattr(trace, "unit_sums", None)
+    kept = sums.saturation if sums is not None and (low, high, t0, t1) == (LOW, HIGH, 0, len(trace)) else {}
     out = []
     for layer, reverse in targets(trace, layers, directions):
         for q in quantities:
+            if (q, layer, reverse) in kept:  # counted in the keyframe pass
+                left, right, n = kept[(q, layer, reverse)]
+                out.append(Saturation(q, layer, reverse, left / n, right / n, n, low, high))
+                continue
             left = right = None
             for s, e in spans(t0, t1):
                 v = window(trace, q, layer, reverse, s, e)  # (K, U)

@@ -14,7 +14,10 @@
   above the mean for 30 of 34 (tests/test_search.py keeps this honest).
 - The *match* (the other places where the chosen units switch on together) is in lstm_viz.core.match.
 
-Any quantity, layer and direction; every statistic is computed window by window (lstm_viz.core.stream).
+Any quantity, layer and direction; every statistic is computed window by window (lstm_viz.core.stream). A
+keyframe trace of a text kept sums in its pass (lstm_viz.core.unit_sums): the feature table reads no window, a
+feature search (a regex) reads only the chunks where the feature is not zero, a span search only the span and
+its flanks.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import Generator, Sequence
 import numpy as np
 
 from .errors import InputError
-from .correlation import auc, correlation, unit_stats
+from .correlation import auc, correlation, sparse_correlation, unit_stats
 from .stream import check_quantity, targets, window
 
 
@@ -83,7 +86,8 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
 
     ``layers`` / ``directions``: None searches them all. ``by="r"`` ranks by |r|; ``by="auc"`` by |AUC - 0.5|
     (yes/no features only). ``with_auc`` (default: when the feature is yes/no) adds each unit's AUC, one
-    more pass over the trace. Units with an undefined r (constant) are left out."""
+    more pass over the trace. Units with an undefined r (constant) are left out. Without AUC, a keyframe trace of a
+    text reads only the chunks where the feature is not zero (lstm_viz.core.correlation.sparse_correlation)."""
     check_quantity(trace, quantity)
     if by not in ("r", "auc"):
         raise InputError(f"rank by 'r' or 'auc', not {by!r}")
@@ -95,18 +99,23 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
     with_auc = binary if with_auc is None else with_auc
     if (by == "auc" or with_auc) and not binary:
         raise InputError("AUC needs a yes/no feature (values 0 and 1, both present)")
+    sums = getattr(trace, "unit_sums", None)  # kept by a keyframe pass: read only where the feature is not 0
+    sparse = sums is not None and not with_auc and y.ndim == 1 and sums.quantity == quantity \
+        and bool(np.isfinite(y).all())
     scores: list[UnitScore] = []
     for layer, reverse in targets(trace, layers, directions):
-        r, stats = correlation(trace, feature, quantity, layer, reverse)
-        a = auc(trace, feature, quantity, layer, reverse, stats) if with_auc else None
+        if sparse:
+            r, a = sparse_correlation(trace, y, quantity, layer, reverse, sums.state[(layer, reverse)]), None
+        else:
+            r, stats = correlation(trace, feature, quantity, layer, reverse)
+            a = auc(trace, feature, quantity, layer, reverse, stats) if with_auc else None
         for u in np.flatnonzero(np.isfinite(r)):
             scores.append(UnitScore(layer, int(u), float(r[u]), quantity, reverse,
                                     None if a is None else float(a[u])))
     if by == "auc":
         scores.sort(key=lambda s: (-abs(s.auc - 0.5), s.layer, s.reverse, s.unit))
-    else:
-        scores.sort(key=lambda s: (-abs(s.r), s.layer, s.reverse, s.unit))
-    return scores if k is None else scores[:k]
+        return scores if k is None else scores[:k]
+    return _ranked(scores, k)
 
 
 def iter_feature_table(trace, text: str, quantity: str = "cell", k: int = 3, names: Sequence[str] | None = None,
@@ -114,19 +123,40 @@ def iter_feature_table(trace, text: str, quantity: str = "cell", k: int = 3, nam
                        ) -> Generator[float, None, dict[str, list[UnitScore]]]:
     """The top ``k`` units for each built-in feature of ``text`` (the units panel): yields progress in [0, 1]
     after each feature (close the generator to cancel) and returns {feature name: [UnitScore, ...]}, in the
-    order of lstm_viz.core.features.FEATURES. A feature that is constant in this text gets an empty list."""
+    order of lstm_viz.core.features.FEATURES. A feature that is constant in this text gets an empty list.
+
+    A keyframe trace of this text answers from the sums its pass kept (lstm_viz.core.unit_sums), reading no
+    window (with_auc, for a yes/no feature, still reads the trace)."""
     from .features import FEATURES, token_features
 
     check_quantity(trace, quantity)
     names = list(FEATURES) if names is None else list(names)
-    values = token_features(text, trace.tokens, names)
+    sums = getattr(trace, "unit_sums", None)
     table: dict[str, list[UnitScore]] = {}
+    if sums is not None and sums.covers(text, quantity) and not with_auc:
+        for name in names:
+            if name not in sums.features:
+                raise InputError(f"unknown feature {name!r}; one of {', '.join(FEATURES)}")
+        where = targets(trace, layers, directions)
+        for n, name in enumerate(names):
+            table[name] = [] if sums.constant(name) else _ranked(
+                [UnitScore(layer, int(u), float(r[u]), quantity, reverse) for layer, reverse in where
+                 for r in (sums.r(name, layer, reverse),) for u in np.flatnonzero(np.isfinite(r))], k)
+            yield (n + 1) / len(names)
+        return table
+    values = token_features(text, trace.tokens, names)
     for n, name in enumerate(names):
         y = values[name]
         table[name] = [] if np.all(y == y[0]) else search_feature(
             trace, y, quantity, layers, directions, k=k, with_auc=with_auc and is_binary(y))
         yield (n + 1) / len(names)
     return table
+
+
+def _ranked(scores: list[UnitScore], k: int | None) -> list[UnitScore]:
+    """Best |r| first (ties: layer, direction, unit), ``k`` of them (None: all)."""
+    scores.sort(key=lambda s: (-abs(s.r), s.layer, s.reverse, s.unit))
+    return scores if k is None else scores[:k]
 
 
 def flanks(T: int, start: int, end: int) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """Gate saturation (Karpathy et al. 2015) in the app: one scatter per gate, layer and direction; x = the fraction
 of timesteps a unit's gate is below 0.1, y = above 0.9; one dot per unit.
 
-The fractions come from lstm_viz.core.saturation on the Runner (only while the view is on screen). Clicking a dot
+The fractions come from lstm_viz.core.saturation on the Runner (only while the view is on screen; a long text's
+keyframe pass counted them already, lstm_viz.core.unit_sums). Clicking a dot
 selects its unit (and layer, direction); the selected units of the layer shown are drawn larger, in their
 selection colours.
 """

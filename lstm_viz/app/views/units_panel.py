@@ -2,8 +2,9 @@
 (inside quotes, bracket depth, ...) and any regex the user types, as "cell 108 — bracket depth, r = −0.84".
 
 The feature table is computed in the background (lstm_viz.core.search.iter_feature_table on the Runner) each
-time a new trace arrives; a newer trace supersedes the running job. Clicking a row selects that unit, its layer
-and direction, everywhere.
+time a new trace arrives; a newer trace supersedes the running job. A long text's keyframe pass has summed what
+the table needs (lstm_viz.core.unit_sums): the table then takes milliseconds, and a regex search reads only the
+chunks of the text that hold a match. Clicking a row selects that unit, its layer and direction, everywhere.
 """
 from __future__ import annotations
 
