@@ -52,7 +52,8 @@ class Job(QtCore.QObject):
 
     def run(self) -> None:
         """Called on the worker thread."""
-        self.started.emit()
+        emit = self._emit
+        emit(self.started)
         try:
             result = self._fn(*self._args, **self._kwargs)
             if inspect.isgenerator(result):
@@ -64,19 +65,27 @@ class Job(QtCore.QObject):
                             return
                         value = next(gen)
                         if not self.cancelled:
-                            self.progress.emit(value)
+                            emit(self.progress, value)
                 except StopIteration as stop:
                     result = stop.value
             if not self.cancelled:
-                self.returned.emit(result)
+                emit(self.returned, result)
         except Exception as e:  # noqa: BLE001 - every failure becomes one line for the user
             if not isinstance(e, __import__("lstm_viz.core.errors", fromlist=["LstmVizError"]).LstmVizError):
                 log.exception("unexpected error in %s job", self.kind)
             if not self.cancelled:
-                self.errored.emit(one_line(e))
+                emit(self.errored, one_line(e))
         finally:
             self.done = True
-            self.finished.emit()
+            emit(self.finished)
+
+    def _emit(self, signal, *args) -> None:
+        """Emit unless the job's Qt object is gone: the app closed while this job ran on (there is nobody left
+        to tell, and a traceback at exit would only alarm the user). The job then stops at its next step."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            self._cancel.set()
 
 
 class _Runnable(QtCore.QRunnable):

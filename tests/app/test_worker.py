@@ -179,3 +179,40 @@ def test_a_result_already_on_its_way_is_dropped_when_the_job_is_cancelled(qtbot)
     qtbot.waitUntil(lambda: not runner.busy("a"))
     assert out == [] and errors == []
     assert runner.shutdown()
+
+
+def test_a_job_whose_qt_object_is_gone_stops_quietly():
+    """The app closed while a job ran on: its signals' source is deleted. It used to raise at the next emit
+    ("Signal source has been deleted", printed with a traceback at exit); now it stops at its next step."""
+    import threading
+
+    import shiboken6
+
+    from lstm_viz.app.worker import Job
+
+    go, inside, steps, errors = threading.Event(), threading.Event(), [], []
+
+    def slow():
+        for k in range(5):
+            inside.set()
+            go.wait()
+            steps.append(k)
+            yield k
+
+    job = Job("a", slow, (), {})
+
+    def run():
+        try:
+            job.run()
+        except Exception as e:  # noqa: BLE001 - what the thread pool would print
+            errors.append(e)
+
+    th = threading.Thread(target=run)
+    th.start()
+    assert inside.wait(10)  # "started" is emitted: the job runs its first step
+    shiboken6.delete(job)  # what the end of the app does to the Qt side
+    go.set()
+    th.join(10)
+    assert not th.is_alive()
+    assert errors == []
+    assert len(steps) <= 1  # stopped at its next step, not run to the end
