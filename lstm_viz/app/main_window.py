@@ -21,6 +21,7 @@ from .state import ORDERS, AppState
 from .unit_picker import UnitField
 from .views.coloured_text import ColouredTextPane
 from .views.inspector import Inspector
+from .warmup import WarmUp
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
 
@@ -34,6 +35,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state = AppState(self)
         self.session = Session(self.state, self)
         self.opener = Opener(self)
+        self.warm_up = WarmUp()
         self._shown_first = False
         self._pending_notice = ""  # a line from the state, shown beside the session's next message
         self.interactive = True  # False under --screenshot: failures are reported, never asked about
@@ -188,6 +190,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def showEvent(self, event) -> None:
         """First show without saved settings: plots get about 70 % of the height, the text 30 %."""
         super().showEvent(event)
+        self.warm_up.start(self)  # torch imported off the GUI thread before the user opens anything
         if not self._sized:
             self._sized = True
             if not window_settings.has_splitter(self.settings):
