@@ -59,8 +59,12 @@ def main() -> None:
         paint[0] += time.perf_counter() - a
 
     coloured_text.ColouredText.paintEvent = timed_paint
-    if hasattr(coloured_text, "ColouredTextPane"):
-        pane = coloured_text.ColouredTextPane()
+    try:  # the pane moved to its own module; older versions kept it beside the view
+        from lstm_viz.app.views.coloured_pane import ColouredTextPane
+    except ImportError:
+        ColouredTextPane = getattr(coloured_text, "ColouredTextPane", None)
+    if ColouredTextPane is not None:
+        pane = ColouredTextPane()
         view = pane.text
         version = "windowed layout"
     else:

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.app.views import coloured_text
-from lstm_viz.app.views.coloured_text import ColouredTextPane
+from lstm_viz.app.views.coloured_pane import ColouredTextPane
 from lstm_viz.app.views.text_layout import TextWindow
 
 from .conftest import open_text
