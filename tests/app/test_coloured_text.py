@@ -4,6 +4,7 @@ and scrolls to the stretch of text the plots show."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.app.views import coloured_text
@@ -231,7 +232,19 @@ def test_a_longer_trace_of_the_same_text_keeps_the_place(qtbot):
     assert view.first_shown() == first
 
 
-def test_coloured_text_follows_the_plots(qtbot, window, checkpoint):
+@pytest.fixture
+def one_torch_thread():
+    """Analyse on one torch thread: a 4-unit LSTM gains nothing from two, and on a loaded machine every step's
+    tiny ops wait for the second thread to be scheduled (its 1,700 tokens took 2-12 s instead of 0.1 s)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # the app's worker thread follows it
+    yield
+    torch.set_num_threads(before)
+
+
+def test_coloured_text_follows_the_plots(qtbot, window, checkpoint, one_torch_thread):
     text = "".join(f"line {k:03d} (scrolls)\n" for k in range(90))  # short to analyse, long to show
     tr = open_text(qtbot, window, checkpoint, text=text)
     window.text_tabs.setCurrentIndex(0)
