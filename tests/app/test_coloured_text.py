@@ -83,6 +83,46 @@ def test_layout_in_pieces_equals_one_pass():
     np.testing.assert_array_equal(part.line - part.line[0], whole.line[nl:] - whole.line[nl])
 
 
+def _short_lines(win, text, width):
+    """Lines of ``win`` inside a paragraph (not its first or last line, nor the window's) that end before the
+    edge by more than the widest word: a forward layout of what was prepended ends one where a window began."""
+    ink = {}
+    for t in range(win.start, win.end):
+        k = t - win.start
+        if not text[t].isspace():
+            ink[win.line[k]] = win.x[k] + win.width[k]
+    ends_nl = {win.line[t - win.start] + d for t in range(win.start, win.end) if text[t] == "\n" for d in (0, 1)}
+    widest = max(width(w) for w in WORDS.split())
+    lines = sorted(ink)[1:-1]
+    return [k for k in lines if k not in ends_nl and ink[k] < win.wrap_at - widest - width(" ") - 1]
+
+
+def test_growing_back_into_a_paragraph_leaves_no_short_line():
+    """A window begun inside a long paragraph (no newline near) grows backwards with every line inside the
+    paragraph full: the part before it is wrapped from its end (so a paragraph's first line may be short, never
+    one in its middle). The lines from ``keep_line`` down never move."""
+    rng = np.random.default_rng(5)
+    width = lambda tok: 7.0 * len(tok)  # noqa: E731
+    for paragraph in (" ".join(rng.choice(np.array(WORDS.split()), 6000)),  # no newline at all
+                      (WORDS * 80 + "\n") * 8):  # long paragraphs
+        text = tuple(paragraph)
+        for wrap in (300, 700, 1400):
+            win = TextWindow(text, width, wrap, False, 0.0)
+            win.reset(win.start_before(20_000))
+            win.extend(3000)
+            assert text[win.start - 1] != "\n"
+            keep = win.first_line + 3
+            kept = win.tokens_of(keep, win.last_line)[0]
+            before = win.x[kept - win.start:].copy(), win.line[kept - win.start:].copy()
+            for _ in range(6):
+                win.prepend(1500, keep_line=keep)
+                keep = win.first_line + 2  # the view scrolled up: lines above it may still be laid again
+            np.testing.assert_array_equal(win.x[kept - win.start:], before[0])
+            np.testing.assert_array_equal(win.line[kept - win.start:], before[1])
+            assert np.all(np.diff(win.line) >= 0) and np.all(np.diff(win.line) <= 1)
+            assert not _short_lines(win, text, width), (wrap, _short_lines(win, text, width))
+
+
 def test_a_million_tokens_open_and_jump_without_laying_out_the_text(qtbot):
     rng = np.random.default_rng(3)
     words = np.array(WORDS.split())
@@ -100,6 +140,7 @@ def test_a_million_tokens_open_and_jump_without_laying_out_the_text(qtbot):
     qtbot.waitUntil(lambda: not view._grow_timer.isActive())  # the margins grown...
     a, b = view.laid_window
     assert b - a < 30_000  # ...and still a few screens
+    assert not _short_lines(view.win, view.tokens, view._width_of)  # no break where the window began
     assert not [p for p in _breaks(view) if not p[0].isspace()]
     # the scroll bar says where the view is, in timesteps
     assert pane.bar.maximum() == MILLION - 1 and pane.bar.value() <= mid < pane.bar.value() + pane.bar.pageStep()

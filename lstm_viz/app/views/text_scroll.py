@@ -88,7 +88,7 @@ class TextScrolling:
             return False
         if len(win) and win.start - NEAR <= t < win.start:
             while win.start > t:
-                win.prepend(LAYOUT_CHUNK)
+                win.prepend(LAYOUT_CHUNK, keep_line=self.top)
             return False
         win.reset(win.start_before(t))
         self._layout_changed()
@@ -131,7 +131,7 @@ class TextScrolling:
             return
         margin = MARGIN_SCREENS * shown
         if win.first_line > self.top - margin and not win.at_start:
-            win.prepend(LAYOUT_CHUNK)
+            win.prepend(LAYOUT_CHUNK, keep_line=self.top)  # no line from the top one down moves
         elif win.last_line < self.top + shown + margin and not win.at_end:
             win.extend(LAYOUT_CHUNK)
         else:
