@@ -7,7 +7,7 @@ The text is the first ``--chars`` characters of Python's standard library source
 coloured by a smooth made-up column of values. A frame is ``show_time_range`` moved by a fifth of the span, then
 the event-loop passes that follow it (layout, paint); the whole-text zoom alternates between 80 % and all of it.
 ``paint`` is the time inside ``paintEvent`` alone. Offscreen Qt. Before the windowed layout, the text lived in a
-QScrollArea; this script builds one when the module has no ``ColouredTextPane``, so it measures either version.
+QScrollArea; this script builds one when there is no ``ColouredTextPane``, so it measures either version.
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def main() -> None:
 
     def shown(t: int) -> bool:
         y = view.boxes[t][1]
-        if hasattr(coloured_text, "ColouredTextPane"):
+        if ColouredTextPane is not None:
             return 0 <= y and y + view.line_h <= view.height()
         bar = pane.verticalScrollBar()
         return view.boxes[t][3] > 0 and bar.value() <= y <= bar.value() + pane.viewport().height() - view.line_h
