@@ -7,7 +7,7 @@ The text is the first ``--chars`` characters of Python's standard library source
 coloured by a smooth made-up column of values. A frame is ``show_time_range`` moved by a fifth of the span, then
 the event-loop passes that follow it (layout, paint); the whole-text zoom alternates between 80 % and all of it.
 ``paint`` is the time inside ``paintEvent`` alone. Offscreen Qt. Before the windowed layout, the text lived in a
-QScrollArea; this script builds one when the module has no ``ColouredTextPane``, so it measures either version.
+QScrollArea; this script builds one when there is no ``ColouredTextPane``, so it measures either version.
 """
 from __future__ import annotations
 
@@ -59,8 +59,12 @@ def main() -> None:
         paint[0] += time.perf_counter() - a
 
     coloured_text.ColouredText.paintEvent = timed_paint
-    if hasattr(coloured_text, "ColouredTextPane"):
-        pane = coloured_text.ColouredTextPane()
+    try:  # the pane moved to its own module; older versions kept it beside the view
+        from lstm_viz.app.views.coloured_pane import ColouredTextPane
+    except ImportError:
+        ColouredTextPane = getattr(coloured_text, "ColouredTextPane", None)
+    if ColouredTextPane is not None:
+        pane = ColouredTextPane()
         view = pane.text
         version = "windowed layout"
     else:
@@ -87,7 +91,7 @@ def main() -> None:
 
     def shown(t: int) -> bool:
         y = view.boxes[t][1]
-        if hasattr(coloured_text, "ColouredTextPane"):
+        if ColouredTextPane is not None:
             return 0 <= y and y + view.line_h <= view.height()
         bar = pane.verticalScrollBar()
         return view.boxes[t][3] > 0 and bar.value() <= y <= bar.value() + pane.viewport().height() - view.line_h

@@ -19,7 +19,7 @@ from .plot_stack import PlotStack
 from .session import Session
 from .state import ORDERS, AppState
 from .unit_picker import UnitField
-from .views.coloured_text import ColouredTextPane
+from .views.coloured_pane import ColouredTextPane
 from .views.inspector import Inspector
 from .warmup import WarmUp
 

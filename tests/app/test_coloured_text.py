@@ -4,10 +4,11 @@ and scrolls to the stretch of text the plots show."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.app.views import coloured_text
-from lstm_viz.app.views.coloured_text import ColouredTextPane
+from lstm_viz.app.views.coloured_pane import ColouredTextPane
 from lstm_viz.app.views.text_layout import TextWindow
 
 from .conftest import open_text
@@ -82,6 +83,46 @@ def test_layout_in_pieces_equals_one_pass():
     np.testing.assert_array_equal(part.line - part.line[0], whole.line[nl:] - whole.line[nl])
 
 
+def _short_lines(win, text, width):
+    """Lines of ``win`` inside a paragraph (not its first or last line, nor the window's) that end before the
+    edge by more than the widest word: a forward layout of what was prepended ends one where a window began."""
+    ink = {}
+    for t in range(win.start, win.end):
+        k = t - win.start
+        if not text[t].isspace():
+            ink[win.line[k]] = win.x[k] + win.width[k]
+    ends_nl = {win.line[t - win.start] + d for t in range(win.start, win.end) if text[t] == "\n" for d in (0, 1)}
+    widest = max(width(w) for w in WORDS.split())
+    lines = sorted(ink)[1:-1]
+    return [k for k in lines if k not in ends_nl and ink[k] < win.wrap_at - widest - width(" ") - 1]
+
+
+def test_growing_back_into_a_paragraph_leaves_no_short_line():
+    """A window begun inside a long paragraph (no newline near) grows backwards with every line inside the
+    paragraph full: the part before it is wrapped from its end (so a paragraph's first line may be short, never
+    one in its middle). The lines from ``keep_line`` down never move."""
+    rng = np.random.default_rng(5)
+    width = lambda tok: 7.0 * len(tok)  # noqa: E731
+    for paragraph in (" ".join(rng.choice(np.array(WORDS.split()), 6000)),  # no newline at all
+                      (WORDS * 80 + "\n") * 8):  # long paragraphs
+        text = tuple(paragraph)
+        for wrap in (300, 700, 1400):
+            win = TextWindow(text, width, wrap, False, 0.0)
+            win.reset(win.start_before(20_000))
+            win.extend(3000)
+            assert text[win.start - 1] != "\n"
+            keep = win.first_line + 3
+            kept = win.tokens_of(keep, win.last_line)[0]
+            before = win.x[kept - win.start:].copy(), win.line[kept - win.start:].copy()
+            for _ in range(6):
+                win.prepend(1500, keep_line=keep)
+                keep = win.first_line + 2  # the view scrolled up: lines above it may still be laid again
+            np.testing.assert_array_equal(win.x[kept - win.start:], before[0])
+            np.testing.assert_array_equal(win.line[kept - win.start:], before[1])
+            assert np.all(np.diff(win.line) >= 0) and np.all(np.diff(win.line) <= 1)
+            assert not _short_lines(win, text, width), (wrap, _short_lines(win, text, width))
+
+
 def test_a_million_tokens_open_and_jump_without_laying_out_the_text(qtbot):
     rng = np.random.default_rng(3)
     words = np.array(WORDS.split())
@@ -99,6 +140,7 @@ def test_a_million_tokens_open_and_jump_without_laying_out_the_text(qtbot):
     qtbot.waitUntil(lambda: not view._grow_timer.isActive())  # the margins grown...
     a, b = view.laid_window
     assert b - a < 30_000  # ...and still a few screens
+    assert not _short_lines(view.win, view.tokens, view._width_of)  # no break where the window began
     assert not [p for p in _breaks(view) if not p[0].isspace()]
     # the scroll bar says where the view is, in timesteps
     assert pane.bar.maximum() == MILLION - 1 and pane.bar.value() <= mid < pane.bar.value() + pane.bar.pageStep()
@@ -231,7 +273,19 @@ def test_a_longer_trace_of_the_same_text_keeps_the_place(qtbot):
     assert view.first_shown() == first
 
 
-def test_coloured_text_follows_the_plots(qtbot, window, checkpoint):
+@pytest.fixture
+def one_torch_thread():
+    """Analyse on one torch thread: a 4-unit LSTM gains nothing from two, and on a loaded machine every step's
+    tiny ops wait for the second thread to be scheduled (its 1,700 tokens took 2-12 s instead of 0.1 s)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # the app's worker thread follows it
+    yield
+    torch.set_num_threads(before)
+
+
+def test_coloured_text_follows_the_plots(qtbot, window, checkpoint, one_torch_thread):
     text = "".join(f"line {k:03d} (scrolls)\n" for k in range(90))  # short to analyse, long to show
     tr = open_text(qtbot, window, checkpoint, text=text)
     window.text_tabs.setCurrentIndex(0)

@@ -105,6 +105,7 @@ class TextWindow:
         self.width = np.zeros(0)
         self.line = np.zeros(0, dtype=np.int64)
         self._pen = (MARGIN, 0)  # where the token at ``end`` goes: (x, line)
+        self._head_partial = False  # the first line is the rest of a paragraph wrapped backwards
         self.epoch += 1
 
     def extend(self, n: int) -> None:
@@ -118,19 +119,79 @@ class TextWindow:
         self.line = np.concatenate([self.line, ls])
         self.end, self._pen = i1, (x, line)
 
-    def prepend(self, n: int) -> None:
+    def prepend(self, n: int, keep_line: int | None = None) -> None:
         """Lay out about n more tokens before the window, from a line start, ending in a line break where the
-        window began."""
+        window began. Where it began inside a paragraph (no newline just before it), the paragraph's part before
+        it is wrapped from its end backwards, so the line before the window is as full as any (a forward layout
+        would end it short, like a paragraph's last line); the paragraph's first laid line is then the partial
+        one, laid out again by the next prepend unless it is at or below ``keep_line`` (a line that must not
+        move, as the one shown at the top)."""
         if self.start <= 0 or n <= 0:
             return
         s = self.start_before(max(self.start - n, 0))
         if s >= self.start:
             s = max(self.start - n, 0)
-        xs, ws, ls, _, _ = self._lay(s, self.start, MARGIN, 0)
-        ls += self.first_line - 1 - ls[-1]  # the new part's last line just above the window's first
-        self.x, self.width = np.concatenate([xs, self.x]), np.concatenate([ws, self.width])
-        self.line = np.concatenate([ls, self.line])
+        a = e = self.start
+        if self._head_partial and keep_line is not None and self.first_line < min(keep_line, self.last_line):
+            e = self.tokens_of(self.first_line, self.first_line)[1]  # the partial first line is laid out again
+        if self._line_start(a):  # after a newline: the forward layout joins the window exactly
+            m = e
+        else:
+            m = next((j + 1 for j in range(e - 1, s - 1, -1) if self.tokens[j] == "\n"), s)
+        pieces = [self._lay(s, m, MARGIN, 0)[:3]] if m > s else []
+        pieces += self._lay_backwards(m, e)
+        xs, ws, ls = self._stack(pieces)
+        k = e - a
+        ls += (self.line_of(e) if e < self.end else self._pen[1]) - 1 - ls[-1]
+        self.x, self.width = np.concatenate([xs, self.x[k:]]), np.concatenate([ws, self.width[k:]])
+        self.line = np.concatenate([ls, self.line[k:]])
         self.start = s
+        self._head_partial = m == s and not self._line_start(s)
+
+    def _line_start(self, t: int) -> bool:
+        """Token t begins a line in any layout (the text's start, or just after a newline)."""
+        return t <= 0 or self.tokens[t - 1] == "\n"
+
+    def _lay_backwards(self, m: int, e: int) -> list:
+        """Tokens [m, e) (no newline among them; e a word start) wrapped from the end: each line
+        holds as many words as fit before the line below it. A list of (xs, widths, lines) per line, top first."""
+        if e <= m:
+            return []
+        tokens, wmap, gap = self.tokens, self._wmap, self.gap
+        piece = tokens[m:e]
+        for tok in set(piece) - wmap.keys():
+            wmap[tok] = self.width_of(tok)
+        w = np.array([wmap[t] for t in piece])  # (n,)
+        space = np.array([t.isspace() for t in piece])  # (n,)
+        cum = np.r_[0.0, np.cumsum(w + gap)]  # (n + 1,) pen advance before each token
+        starts = np.flatnonzero(~space & np.r_[True, space[:-1] | self.spaced])  # word starts, local
+        room = self.wrap_at - MARGIN
+        lines, end = [], e - m
+        while end > 0:
+            ink = np.flatnonzero(~space[:end])
+            if not len(ink):
+                i = 0
+            else:
+                last = ink[-1]
+                word = starts[np.searchsorted(starts, last, side="right") - 1] if starts[0] <= last else 0
+                j = np.searchsorted(cum[starts], cum[last] + w[last] - room, side="left")  # first word that fits
+                i = min(int(starts[j]) if j < len(starts) else end, int(word))
+                if i <= int(starts[0]):
+                    i = 0  # the paragraph's first laid line takes what is left
+            lines.append(self._lay(m + i, m + end, MARGIN, 0)[:3])
+            end = i
+        return lines[::-1]
+
+    @staticmethod
+    def _stack(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pieces laid out on their own (lines from 0) one below the other: (xs, widths, lines)."""
+        xs, ws, ls, below = [], [], [], 0
+        for x, w, line in pieces:
+            xs.append(x)
+            ws.append(w)
+            ls.append(line + below)
+            below += int(line[-1]) + 1 if len(line) else 0
+        return np.concatenate(xs), np.concatenate(ws), np.concatenate(ls)
 
     def trim(self, first_line: int, last_line: int) -> None:
         """Keep only lines first_line..last_line (both kept if laid out)."""
@@ -140,6 +201,7 @@ class TextWindow:
             self._pen = (MARGIN, int(self.line[b]))
             self.end = self.start + b
         self.x, self.width, self.line = self.x[a:b], self.width[a:b], self.line[a:b]
+        self._head_partial = self._head_partial and a == 0
         self.start += a
 
     # -- reading it ---------------------------------------------------------------------------------------
