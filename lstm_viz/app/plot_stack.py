@@ -14,7 +14,8 @@ from .ordering import unit_order
 from .views.common import transform_at_once
 from .views.binned import SYNC_VALUES, Background, TimeBins, order_key
 from .views.heatmap import HeatmapView
-from .views.lazy import Fetcher, HeatmapSource, LazyColumn, is_lazy, trace_curves
+from .stack_traces import TraceCurves
+from .views.lazy import Fetcher, HeatmapSource, LazyColumn, is_lazy
 from .views.text_strip import TextStripView
 from .views.traces import TracesView
 
@@ -33,15 +34,10 @@ class PlotStack(QtWidgets.QWidget):
         self.fetcher = Fetcher(self)  # windows of lazy traces, recomputed off the GUI thread
         self._waiting = False  # something drawn from a stand-in waits for the fetcher
         self._tokens: tuple[str, ...] = ()  # the tokens of the trace shown
-        self._traces_timer = QtCore.QTimer(self)  # lazy traces: re-cut after pan/zoom settles
-        self._traces_timer.setSingleShot(True)
-        self._traces_timer.setInterval(40)
-        self._traces_timer.timeout.connect(lambda: self._draw_traces(self.state.units))
         self._levels: dict[int, tuple[float, float]] = {}  # id(values) -> colour range, for this trace
         self._arrays: list[np.ndarray] = []  # the arrays keyed by id() above, kept alive
         self._order = None  # the row order now drawn
         self._stale: set[str] = set()  # hidden heatmaps not redrawn since the view changed
-        self._traces_key = None
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
@@ -58,7 +54,7 @@ class PlotStack(QtWidgets.QWidget):
             w.viewport().installEventFilter(self)
         self.strip.widget.scene().sigMouseClicked.connect(self._strip_click)
         master.getViewBox().sigXRangeChanged.connect(lambda *_: self._emit_time_range())
-        master.getViewBox().sigXRangeChanged.connect(lambda *_: self._lazy_traces_follow())
+        self.curves = TraceCurves(state, self.traces, self.strip.plot, self.fetcher, self)
         self.background.ready.connect(self._background_ready)
         self.fetcher.ready.connect(self._fetched)
         state.cell_changed.connect(lambda cell: self._build_heatmaps(cell.quantities))
@@ -66,7 +62,7 @@ class PlotStack(QtWidgets.QWidget):
         state.view_changed.connect(self.redraw)
         state.panels_changed.connect(self._panels)
         state.selection_changed.connect(self._selection_changed)
-        state.show_hidden_changed.connect(lambda _: self._draw_traces(state.units))
+        state.show_hidden_changed.connect(lambda _: self.curves.draw(state.units))
         state.hover_changed.connect(self._hover)
         state.time_selected.connect(self._time_selected)
         self._panels(state.panels)
@@ -104,14 +100,15 @@ class PlotStack(QtWidgets.QWidget):
         continues = trace is not None and len(trace) >= len(old) and tuple(trace.tokens[:len(old)]) == tuple(old)
         self._tokens = tuple(trace.tokens) if trace is not None else ()
         self.background.clear()
-        self._levels, self._arrays, self._traces_key = {}, [], None
+        self._levels, self._arrays = {}, []
+        self.curves.forget()
         self.state.set_hover(None, None)  # a hovered cell of the old trace means nothing in the new one
         self.strip.set_tokens(trace.tokens if trace is not None else ())
         if trace is not None and (first or not continues):
             self.reset_zoom()  # first: the heatmaps then cut their windows once, at the new zoom
         self.redraw(traces=False)
         # The traces follow in a later pass of the event loop: no single pass keeps the GUI busy for long.
-        QtCore.QTimer.singleShot(15, self, lambda: self._draw_traces(self.state.units))
+        QtCore.QTimer.singleShot(15, self, lambda: self.curves.draw(self.state.units))
 
     def reset_zoom(self) -> None:
         """Readable tokens from the start of the text, every unit in view (Ctrl+0)."""
@@ -236,7 +233,7 @@ class PlotStack(QtWidgets.QWidget):
         self._link_unit_axes()
         self._marks(s.units)
         if traces:
-            self._draw_traces(s.units)
+            self.curves.draw(s.units)
         self._time_selected(s.time)
 
     def _fetched(self) -> None:
@@ -246,8 +243,8 @@ class PlotStack(QtWidgets.QWidget):
         for h in self.heatmaps.values():
             if h.isVisible():
                 h.refresh_if_sampled()
-        if self._traces_key is None:
-            self._draw_traces(self.state.units)
+        if self.curves.waiting:
+            self.curves.draw(self.state.units)
 
     def _background_ready(self) -> None:
         """A pyramid or an ordering came back from the worker: draw with it."""
@@ -284,7 +281,7 @@ class PlotStack(QtWidgets.QWidget):
 
     def _selection_changed(self, units) -> None:
         self._marks(units)
-        self._draw_traces(units)
+        self.curves.draw(units)
         self._show_primary_row(units)
 
     def _marks(self, units) -> None:
@@ -310,55 +307,6 @@ class PlotStack(QtWidgets.QWidget):
             top = min(max(row + 0.5 - span / 2, 0.0), max(h.shape[0] - span, 0.0))
             h.vb.setYRange(top, top + span, padding=0)
 
-    def _draw_traces(self, units) -> None:
-        """The cell state c of the selected units (h dashed on demand); h alone for a cell without c."""
-        s = self.state
-        has_c = s.cell.has_cell_state
-        if is_lazy(s.trace):
-            self._draw_lazy_traces(units)
-            return
-        main = s.values(s.state_quantity)
-        hidden = s.values("hidden") if s.show_hidden and has_c else None
-        key = (id(main), id(hidden), tuple(units))
-        if key == self._traces_key:
-            return
-        self._traces_key = key
-        self.traces.set_curves(main, hidden, units, symbol="c" if has_c else "h")
-
-    def _draw_lazy_traces(self, units) -> None:
-        """The curves of the visible stretch only: exact when it is short, else a summary with its band."""
-        s, tr = self.state, self.state.trace
-        (x0, x1), _ = self.strip.plot.getViewBox().viewRange()
-        x0, x1 = max(0.0, x0), min(float(len(tr)), x1)
-        has_c = s.cell.has_cell_state
-        key = (id(tr), s.layer, s.reverse, tuple(units), s.show_hidden and has_c)
-        if self._traces_key is not None and self._traces_key[0] == key:
-            a, b, span = self._traces_key[1]
-            if a <= x0 and x1 <= b and 0.5 <= (x1 - x0) / span <= 2:
-                return
-        n_state = tr.units(s.layer, s.state_quantity)
-        units = tuple(u for u in units if u < n_state)
-        cut = trace_curves(tr, s.state_quantity, s.layer, s.reverse, units, x0, x1, self.fetcher, who="traces")
-        hidden = None
-        if cut is not None and s.show_hidden and has_c:
-            nh = tr.units(s.layer, "hidden")
-            hu = [u for u in units if u < nh]
-            hcut = trace_curves(tr, "hidden", s.layer, s.reverse, hu, x0, x1, self.fetcher, who="traces-h")
-            if hcut is None:
-                cut = None
-            else:
-                hidden = np.full((len(hcut[2]), len(units)), np.nan, np.float32)
-                for k, u in enumerate(units):
-                    if u in hu:
-                        hidden[:, k] = hcut[3][:, hu.index(u)]
-        if cut is None:
-            self._traces_key = None  # drawn when the window is ready
-            return
-        a, b, x, mean, lo, hi = cut
-        self._traces_key = (key, (a, b, max(x1 - x0, 1.0)))
-        self.traces.set_window(x, mean, hidden, units, "c" if has_c else "h", lo, hi,
-                               shows_hidden=s.show_hidden and has_c)
-
     def focus_column(self):
         """(values, colour range) of the primary unit of the focus quantity, for the coloured text: the array's
         column (T,), or for a lazy trace a LazyColumn read window by window and the range of its kept rows."""
@@ -370,10 +318,6 @@ class PlotStack(QtWidgets.QWidget):
                     style.levels(s.quantity, rows))
         column = s.values(s.quantity)[:, u]
         return column, style.levels(s.quantity, column)
-
-    def _lazy_traces_follow(self) -> None:
-        if is_lazy(self.state.trace):
-            self._traces_timer.start()
 
     def _hover(self, t, unit) -> None:
         for h in self.heatmaps.values():
