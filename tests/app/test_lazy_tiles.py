@@ -138,3 +138,39 @@ def test_the_heatmap_draws_the_fine_bins(qtbot):
         assert_means(full, "cell", 0, True, a, width, view.image.image.T)
     finally:
         fetcher.shutdown()
+
+
+def test_a_pan_inside_a_window_being_recomputed_does_not_cut_again(qtbot, monkeypatch):
+    """While its fine tiles are recomputed, a pan that stays in the window drawn is free; ``ready`` redraws."""
+    import threading
+
+    full, kf = traces("lstm", False)
+    go = threading.Event()
+    real = kf.recompute
+    monkeypatch.setattr(kf, "recompute", lambda layer, rev, m: (go.wait(30), real(layer, rev, m))[1])
+    view = HeatmapView("cell")
+    qtbot.addWidget(view)
+    view.resize(700, 200)
+    view.show()
+    fetcher = lazy.Fetcher()
+    try:
+        src = lazy.HeatmapSource(kf, "cell", 0, False, fetcher)
+        view.set_source(src, None, (-1.0, 1.0))
+        fetcher.ready.connect(view.refresh_if_sampled)
+        view.vb.setXRange(1200, 2400, padding=0)
+        view.refresh()
+        assert view._window is not None and not view._window[3] and src.asked is not None
+        cuts = []
+        real_cut = src.cut
+        monkeypatch.setattr(src, "cut", lambda *a: (cuts.append(a), real_cut(*a))[1])
+        view.vb.setXRange(1250, 2450, padding=0)
+        view.refresh()
+        assert cuts == []
+        go.set()
+        qtbot.waitUntil(lambda: view._window[3] and not fetcher.busy(), timeout=30000)
+        assert cuts  # redrawn when ready
+        a, b, step, _ = view._window
+        assert_means(full, "cell", 0, False, a, (b - a) // view.image.image.shape[1], view.image.image.T)
+    finally:
+        go.set()
+        fetcher.shutdown()

@@ -205,7 +205,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     def _refresh_source(self, x0: float, x1: float, visible: float, step: int, force: bool) -> None:
         if self._window is not None and not force:
             a, b, s, exact = self._window
-            if s == step and a <= x0 and x1 <= b and exact:
+            # fine tiles of this window are being recomputed: ``ready`` redraws it (no re-cut per frame meanwhile)
+            if s == step and a <= x0 and x1 <= b and (exact or getattr(self.source, "asked", None) == (a, b, s)):
                 return
         a, width, block, complete = self.source.cut(x0, x1, step)
         if not self._identity:

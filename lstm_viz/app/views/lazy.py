@@ -78,6 +78,7 @@ class Fetcher(QtCore.QObject):
         self._by_who: dict[object, list[tuple]] = {}
         self._tile_jobs: dict[tuple, _TileJob] = {}  # jobs not finished, by key
         self._tile_who: dict[object, tuple] = {}  # requester -> the key of its job
+        self._closed = False
 
     def window(self, trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int, units=None,
                who: object = None):
@@ -115,6 +116,8 @@ class Fetcher(QtCore.QObject):
         ``level`` (lstm_viz.core.tiles); ``ready`` fires when the visible ones are held and when all are (or the
         job's time is up). Views asking for the same chunks share one job; a ``who``'s new request leaves its old
         job, which is cancelled (at its next chunk) when no one else waits for it."""
+        if self._closed:  # a view refreshing while the window closes
+            return
         key = (id(cache), layer, bool(reverse), level, tuple(chunks))
         old = self._tile_who.get(who)
         if old is not None and old != key:
@@ -123,18 +126,26 @@ class Fetcher(QtCore.QObject):
                 job.whos.discard(who)
                 if not job.whos:
                     job.cancelled = True
-                    job.future.cancel()
+                    if job.future is not None:
+                        job.future.cancel()
                     del self._tile_jobs[old]
         job = self._tile_jobs.get(key)
         if job is None:
             job = self._tile_jobs[key] = _TileJob(cache, layer, bool(reverse), level, tuple(chunks), first)
             job.quantities = (quantity,)
-            job.future = self._tile_pool.submit(job.run, lambda: self._tile_emit(key, job, False))
-            job.future.add_done_callback(lambda f, key=key, job=job: self._tile_emit(key, job, True))
+            # started in the next pass of the event loop: the other heatmaps (each cuts in its own pass, all
+            # queued by the same range change) join first, so a chunk is recomputed once for all of them
+            QtCore.QTimer.singleShot(0, self, lambda key=key, job=job: self._start(key, job))
         elif quantity not in job.quantities:
             job.quantities = job.quantities + (quantity,)
         job.whos.add(who)
         self._tile_who[who] = key
+
+    def _start(self, key, job: _TileJob) -> None:
+        if job.cancelled or self._closed:
+            return
+        job.future = self._tile_pool.submit(job.run, lambda: self._tile_emit(key, job, False))
+        job.future.add_done_callback(lambda f: self._tile_emit(key, job, True))
 
     def _tile_emit(self, key, job: _TileJob, final: bool) -> None:
         """On the tile worker: tell the GUI thread (not for a cancelled job: no one waits for it)."""
@@ -170,6 +181,7 @@ class Fetcher(QtCore.QObject):
         self.ready.emit()
 
     def shutdown(self) -> None:
+        self._closed = True
         for job in self._tile_jobs.values():
             job.cancelled = True
         self._tile_jobs.clear()
@@ -186,6 +198,7 @@ class HeatmapSource:
         self.units = trace.units(layer, quantity)
         self.k0 = int(getattr(trace, "min_summary_level", 0))
         self.tiles = trace.tile_cache() if hasattr(trace, "tile_cache") and self.k0 > 0 else None
+        self.asked = None  # (start, stop, step) of the last cut when fine tiles of it are being recomputed
 
     def _summary_cut(self, level: int, a: int, b: int):
         B = 2 ** level
@@ -197,6 +210,7 @@ class HeatmapSource:
     def cut(self, x0: float, x1: float, step: int):
         """(first step, steps per column, block (columns, units) in unit order, complete) for the visible
         [x0, x1) at about ``step`` steps per column; complete False: a better image follows ``ready``."""
+        self.asked = None
         T, visible = self.T, max(x1 - x0, 1.0)
         if step >= 2 ** self.k0 and step > 1:
             level = int(math.floor(math.log2(step)))
@@ -257,6 +271,7 @@ class HeatmapSource:
                            key=lambda m: (not v0 <= m <= v1, abs((m + 0.5) * K - centre)))
             self.fetcher.tiles(tiles, self.quantity, self.layer, self.reverse, level, order, max(v1 - v0 + 1, 0),
                                who=("tiles", self.quantity, self.layer, self.reverse))
+            self.asked = (i0 * B, (i0 + len(block)) * B, step)
         return i0 * B, B, block, not missing
 
     def full(self) -> np.ndarray:
