@@ -38,8 +38,8 @@ class _TileJob:
     """One request for fine tiles: chunks in the order wanted (the ``first`` visible ones first), for the
     quantities of every view that joined it."""
 
-    def __init__(self, cache, layer: int, reverse: bool, level: int, chunks: tuple, first: int):
-        self.cache, self.layer, self.reverse, self.level = cache, layer, reverse, level
+    def __init__(self, key: tuple, cache, layer: int, reverse: bool, level: int, chunks: tuple, first: int):
+        self.key, self.cache, self.layer, self.reverse, self.level = key, cache, layer, reverse, level
         self.chunks, self.first = chunks, first
         self.quantities: tuple[str, ...] = ()  # replaced whole when a view joins (read by the worker)
         self.whos: set = set()
@@ -66,7 +66,7 @@ class Fetcher(QtCore.QObject):
 
     ready = QtCore.Signal()
     _computed = QtCore.Signal(object)  # emitted on the worker thread, delivered on the GUI thread
-    _tiles_computed = QtCore.Signal(object, bool)  # (job key, final): from the tile worker to the GUI thread
+    _tiles_computed = QtCore.Signal(object, bool)  # (job, final): from the tile worker to the GUI thread
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -131,37 +131,37 @@ class Fetcher(QtCore.QObject):
                     del self._tile_jobs[old]
         job = self._tile_jobs.get(key)
         if job is None:
-            job = self._tile_jobs[key] = _TileJob(cache, layer, bool(reverse), level, tuple(chunks), first)
+            job = _TileJob(key, cache, layer, bool(reverse), level, tuple(chunks), first)
+            self._tile_jobs[key] = job
             job.quantities = (quantity,)
             # started in the next pass of the event loop: the other heatmaps (each cuts in its own pass, all
             # queued by the same range change) join first, so a chunk is recomputed once for all of them
-            QtCore.QTimer.singleShot(0, self, lambda key=key, job=job: self._start(key, job))
+            QtCore.QTimer.singleShot(0, self, lambda job=job: self._start(job))
         elif quantity not in job.quantities:
             job.quantities = job.quantities + (quantity,)
         job.whos.add(who)
         self._tile_who[who] = key
 
-    def _start(self, key, job: _TileJob) -> None:
+    def _start(self, job: _TileJob) -> None:
         if job.cancelled or self._closed:
             return
-        job.future = self._tile_pool.submit(job.run, lambda: self._tile_emit(key, job, False))
-        job.future.add_done_callback(lambda f: self._tile_emit(key, job, True))
+        job.future = self._tile_pool.submit(job.run, lambda: self._tile_emit(job, False))
+        job.future.add_done_callback(lambda f: self._tile_emit(job, True))
 
-    def _tile_emit(self, key, job: _TileJob, final: bool) -> None:
+    def _tile_emit(self, job: _TileJob, final: bool) -> None:
         """On the tile worker: tell the GUI thread (not for a cancelled job: no one waits for it)."""
         if job.cancelled:
             return
         try:
-            self._tiles_computed.emit(key, final)
+            self._tiles_computed.emit(job, final)
         except RuntimeError:  # the views are gone
             pass
 
-    def _tiles_finished(self, key, final: bool) -> None:
-        job = self._tile_jobs.get(key)
-        if job is None or job.cancelled:
+    def _tiles_finished(self, job: _TileJob, final: bool) -> None:
+        if self._tile_jobs.get(job.key) is not job or job.cancelled:  # replaced or cancelled since
             return
         if final:
-            del self._tile_jobs[key]
+            del self._tile_jobs[job.key]
         self.ready.emit()
 
     def busy(self) -> bool:
