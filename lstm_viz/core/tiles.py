@@ -12,11 +12,13 @@ seen. ``fill`` writes the tiles held over a stand-in image and says which chunks
 list of chunks in order on a worker thread, for at most WORK_BUDGET seconds.
 
 The cost rule (``affordable``): a view asks for fine tiles of a span only when recomputing the chunks it covers
-takes at most WORK_BUDGET seconds at this model's rate, measured here per layer (the median of the last few
-chunks' wall time) and, before the first chunk, estimated from the model's size (``PRIOR_STEPS_PER_SECOND``
-for the demo's one layer of 256 LSTM units, scaled by the weights each step multiplies). At ~35,000 steps/s
-(the demo model on one core) that is about 50,000 visible steps; at ~6,000 (2 x 512) about 9,000. Beyond that
-the kept summary is drawn: honest, only coarser.
+takes at most WORK_BUDGET seconds of work at this model's rate: CPU seconds per step of the worker thread,
+measured per layer (the median of the last few chunks; a busy machine then makes the picture arrive later but
+does not change what a zoom shows) and, before the first chunk, estimated from the model's size
+(``PRIOR_STEPS_PER_SECOND`` for the demo's one layer of 256 LSTM units, scaled by the weights a step multiplies).
+At ~35,000 steps/s (the demo model on one core) that is about 50,000 visible steps; at ~6,000 (2 x 512) about
+9,000. Beyond that the kept summary is drawn: honest, only coarser. One ``work`` call (one request) also stops
+after WORK_BUDGET seconds of wall time; the view asks again for what is still missing when it redraws.
 """
 from __future__ import annotations
 
@@ -131,10 +133,10 @@ class TileCache:
         if last is not None and last[0] == where:  # a view joined after this chunk was done: no recompute
             values = last[1]
         else:
-            t = time.perf_counter()
+            t = time.thread_time()  # the work itself: other threads and processes do not make it dearer
             values = self.trace.recompute(layer, reverse, m)  # quantity -> (n, units) float32
             n = len(next(iter(values.values())))
-            self._times.setdefault(layer, deque(maxlen=8)).append((time.perf_counter() - t) / max(n, 1))
+            self._times.setdefault(layer, deque(maxlen=8)).append((time.thread_time() - t) / max(n, 1))
             self._last = (where, values)
         for q in quantities:
             if self.get(q, layer, reverse, level, m) is None:
@@ -161,7 +163,8 @@ class TileCache:
 
     # -- the cost rule --------------------------------------------------------------------------------------
     def seconds_per_step(self, layer: int) -> float:
-        """Measured (median of the last chunks) or, before any, estimated from the model's size."""
+        """CPU seconds per step, measured (median of the last chunks) or, before any, estimated from the model's
+        size."""
         times = self._times.get(layer)
         if times:
             return statistics.median(list(times))
