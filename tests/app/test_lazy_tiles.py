@@ -58,6 +58,8 @@ def test_a_mid_zoom_draws_fine_bins_once_ready(qtbot, cell):
             src = lazy.HeatmapSource(kf, q, layer, reverse, fetcher)
             a, width, block, complete = src.cut(1000.0, 1600.0, 5)
             assert not complete and width == 4  # the kept level stands in, drawn at the fine width
+            kept = kf.summary(q, layer, reverse, kf.min_summary_level)
+            np.testing.assert_array_equal(block, kept.mean[(a + np.arange(len(block)) * width) // kept.block])
             a, width, block = cut_when_ready(qtbot, src, 1000.0, 1600.0, 5)
             assert width == 4 < 2 ** kf.min_summary_level
             assert a <= 1000 - 600 + 4 and a + len(block) * width >= 1600 + 600 - 4  # the window either side

@@ -209,9 +209,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             if s == step and a <= x0 and x1 <= b and (exact or getattr(self.source, "asked", None) == (a, b, s)):
                 return
         a, width, block, complete = self.source.cut(x0, x1, step)
-        if not self._identity:
-            block = block[:, self.axis.order]
-        self.image.setImage(np.ascontiguousarray(block.T), levels=self.levels, autoLevels=False)  # (units, cols)
+        image = block.T[self.axis.order] if not self._identity else np.ascontiguousarray(block.T)  # (units, cols)
+        self.image.setImage(image, levels=self.levels, autoLevels=False)
         self.image.setRect(QtCore.QRectF(a, 0, len(block) * width, self.source.units))
         self._window = (a, a + len(block) * width, step, complete)
 

@@ -258,10 +258,14 @@ class HeatmapSource:
             return None
         tiles, B, K = self.tiles, 2 ** level, self.tiles.chunk
         i0, i1 = a >> level, -(-b // B)  # bins of the window
-        s = self.trace.summary(self.quantity, self.layer, self.reverse, self.k0)
-        coarse = np.minimum((np.arange(i0, i1) << level) >> self.k0, len(s.mean) - 1)  # (bins,) kept block of each
-        block = s.mean[coarse]  # (bins, units): the stand-in, overwritten where tiles are held
+        block = np.empty((i1 - i0, self.units), np.float32)  # (bins, units)
         missing = tiles.fill(block, self.quantity, self.layer, self.reverse, level, i0)
+        if missing:  # the kept level stands in for the chunks not held
+            mean = self.trace.summary(self.quantity, self.layer, self.reverse, self.k0).mean
+            per = K >> level  # bins per chunk
+            for m in missing:
+                lo, hi = max(m * per, i0), min((m + 1) * per, i1)
+                block[lo - i0:hi - i0] = mean[np.minimum((np.arange(lo, hi) << level) >> self.k0, len(mean) - 1)]
         if missing:  # ask for the window's chunks, visible ones first, nearest the centre first (held: skipped)
             m0, m1 = (i0 * B) // K, (i1 * B - 1) // K
             v0 = max(int(x0) // K, m0)
