@@ -201,6 +201,25 @@ class KeyframeTrace(TraceBase):
         with self._lock:
             return self._chunks.get(k, lambda: out)
 
+    def recompute(self, layer: int, reverse: bool, m: int) -> dict[str, np.ndarray]:
+        """Chunk m's quantities (n, units) each: from the cache if there, else recomputed and NOT cached (for work
+        over many chunks, e.g. lstm_viz.core.tiles, that must not push out the windows the views read)."""
+        k = (layer, int(reverse), m)
+        with self._lock:
+            if k in self._chunks.items:
+                return self._chunks.items[k]
+        with self._compute:
+            return self._engine.run(layer, int(reverse), m, self._engine.inputs(layer, m), True)[1]
+
+    def tile_cache(self):
+        """This trace's lstm_viz.core.tiles.TileCache (fine bins recomputed on request), made on first use."""
+        from .tiles import TileCache
+
+        with self._lock:
+            if getattr(self, "_tile_cache", None) is None:
+                self._tile_cache = TileCache(self)
+            return self._tile_cache
+
     def cached(self, layer: int, reverse: bool, t0: int, t1: int) -> bool:
         """Steps t0 <= t < t1 of this layer and direction are in the chunk cache: ``window`` returns at once."""
         K = self.keyframe_every

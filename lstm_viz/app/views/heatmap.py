@@ -205,12 +205,12 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     def _refresh_source(self, x0: float, x1: float, visible: float, step: int, force: bool) -> None:
         if self._window is not None and not force:
             a, b, s, exact = self._window
-            if s == step and a <= x0 and x1 <= b and exact:
+            # fine tiles of this window are being recomputed: ``ready`` redraws it (no re-cut per frame meanwhile)
+            if s == step and a <= x0 and x1 <= b and (exact or getattr(self.source, "asked", None) == (a, b, s)):
                 return
         a, width, block, complete = self.source.cut(x0, x1, step)
-        if not self._identity:
-            block = block[:, self.axis.order]
-        self.image.setImage(np.ascontiguousarray(block.T), levels=self.levels, autoLevels=False)  # (units, cols)
+        image = block.T[self.axis.order] if not self._identity else np.ascontiguousarray(block.T)  # (units, cols)
+        self.image.setImage(image, levels=self.levels, autoLevels=False)
         self.image.setRect(QtCore.QRectF(a, 0, len(block) * width, self.source.units))
         self._window = (a, a + len(block) * width, step, complete)
 
