@@ -21,7 +21,7 @@ from .state import ORDERS, AppState
 from .unit_picker import UnitField
 from .views.coloured_pane import ColouredTextPane
 from .views.inspector import Inspector
-from .warmup import WarmUp
+from .warmup import WarmUp, favour_the_window
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
 
@@ -36,6 +36,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = Session(self.state, self)
         self.opener = Opener(self)
         self.warm_up = WarmUp()
+        favour_the_window()
         self._shown_first = False
         self._pending_notice = ""  # a line from the state, shown beside the session's next message
         self.interactive = True  # False under --screenshot: failures are reported, never asked about

@@ -20,3 +20,10 @@ def test_torch_is_imported_in_the_background_after_the_window_shows(tmp_path):
                             "XDG_CONFIG_HOME": str(tmp_path)})
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["False", "True", "True"], r.stdout
+
+
+def test_the_window_asks_for_a_short_switch_interval(window):
+    """Workers running Python hand the interpreter lock to the GUI thread within 1 ms, not 5 (the default)."""
+    from lstm_viz.app.warmup import SWITCH_INTERVAL
+
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL
