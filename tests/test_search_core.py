@@ -204,3 +204,26 @@ def test_a_unit_spanning_1e_38_does_not_overflow_the_auc_bins():
         warnings.simplefilter("error")
         a = auc(tr, labels, "hidden")
     assert np.all(np.isfinite(a)) and a[0] == pytest.approx(0.5, abs=0.06)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="ab'\"#()\\\n _", min_size=1, max_size=60), st.data())
+def test_the_features_of_a_texts_first_tokens_are_those_of_the_whole_text(text, data):
+    """The first picture of a long text traces its first tokens: their features are read from the start of the
+    text alone (not the whole text, which took seconds at 1,000,000 characters), and equal the whole text's."""
+    T = data.draw(st.integers(1, len(text)))
+    whole = token_features(text)
+    first = token_features(text, list(text[:T]))
+    for name in whole:
+        np.testing.assert_array_equal(first[name], whole[name][:T], err_msg=name)
+
+
+def test_the_features_of_the_first_tokens_read_only_the_start(monkeypatch):
+    import lstm_viz.core.features as features
+
+    seen = []
+    real = features.text_labels
+    monkeypatch.setattr(features, "text_labels", lambda text: seen.append(len(text)) or real(text))
+    text = "x = ('''a''', 1)  # c\n" * 5000  # 110,000 characters
+    token_features(text, list(text[:100]))
+    assert seen and max(seen) <= 100 + features.LOOKAHEAD

@@ -39,6 +39,7 @@ FEATURES: dict[str, FeatureInfo] = {
     "upper": FeatureInfo("upper case", "any", True),
     "digit": FeatureInfo("digit", "any", True),
 }
+LOOKAHEAD = 4  # characters past a token's end that can change its label (text_labels reads 2 ahead at most)
 _PREFIXES = {"r", "u", "b", "f", "br", "rb", "fr", "rf"}  # Python string prefixes, lower-cased
 
 
@@ -180,8 +181,11 @@ def token_features(text: str, tokens=None, names=None) -> dict[str, np.ndarray]:
     for name in names:
         if name not in FEATURES:
             raise InputError(f"unknown feature {name!r}; one of {', '.join(FEATURES)}")
-    labels = text_labels(text)
     spans = token_spans(text, list(text) if tokens is None else tokens)
+    end = int(spans[-1, 1]) if len(spans) else 0
+    # Tokens that read only the start of the text (the app's first picture of a long one) need only the labels
+    # of that start: a label looks back, and ahead at most two characters (a triple quote).
+    labels = text_labels(text[:end + LOOKAHEAD])
     return {name: _per_token(labels[name], spans, FEATURES[name].take) for name in names}
 
 
