@@ -9,6 +9,8 @@ code and lstm_viz.core.lab.write_csv. The same settings and seed give the same n
 """
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
@@ -178,7 +180,7 @@ class LabDialog(QtWidgets.QDialog):
         if run is not self.run:
             return
         self.progress.setValue(round(1000 * p.fraction))
-        what = (f"training {p.cell}: step {p.step:,} of {p.steps:,}, loss {p.loss:.3f} nats/char"
+        what = (f"training {p.cell}: step {p.step:,} of {p.steps:,}, loss {p.loss / math.log(2):.3f} bits/char"
                 if p.phase == "train" else f"measuring {p.cell}")
         self.status.setText(f"{what} ({p.elapsed:.0f} s)")
 

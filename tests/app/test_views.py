@@ -84,7 +84,7 @@ def test_coloured_text_hover_reports_loss_and_predictions(qtbot, window, checkpo
     x, y, w, _ = window.coloured.boxes[2]
     assert window.coloured.token_at(QtCore.QPointF(x + w / 2, y + 3)) == 2
     html = tooltip_html(tr, 2, 0.5, "cell")
-    assert f"{tr.loss[2]:.2f} nats" in html
+    assert f"{tr.loss[2] / np.log(2):.3f} bits" in html and "nats" not in html  # one unit everywhere
     best = int(np.argmax(tr.probs[2]))
     assert f"{tr.probs[2][best]:.3f}" in html
 

@@ -10,7 +10,7 @@ from lstm_viz.core.vocab import display_token
 
 from .. import style
 from .coloured_text import _esc
-from .lazy import probs_ready
+from .token_tooltip import loss_bits, next_tokens_html
 
 
 def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | None, fetcher=None) -> str:
@@ -42,14 +42,10 @@ def inspector_html(trace, layer: int, reverse: bool, t: int | None, unit: int | 
                        "carries to the next step</i>")
     if trace.loss is not None:
         loss = float(trace.loss[t])
-        out.append("loss: — (first token)" if np.isnan(loss)
-                   else f"loss of this token: {loss / np.log(2):.3f} bits")
-    if trace.probs is not None and trace.vocab_tokens is not None and (fetcher is None or probs_ready(trace, t, fetcher)):
-        p = trace.probs[t]
-        top = np.argsort(p)[::-1][:5]
-        rows = "".join(f"<tr><td><b>{_esc(display_token(trace.vocab_tokens[i]))}</b></td>"
-                       f"<td align='right'>{p[i]:.3f}</td></tr>" for i in top)
-        out.append(f"next token, top 5:<table cellspacing='0' cellpadding='2'>{rows}</table>")
+        out.append("loss: — (first token)" if np.isnan(loss) else f"loss of this token: {loss_bits(loss)}")
+    top = next_tokens_html(trace, t, fetcher, padding=2)
+    if top:
+        out.append(top)
     return "<br>".join(out)
 
 
