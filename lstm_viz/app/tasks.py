@@ -52,6 +52,9 @@ def load(path, vocab=None, module=None, trust=False):
 
 MEMORY_BUDGET = 400 * 2 ** 20  # bytes: a text whose in-memory trace would be larger gets a keyframe trace
 PREFIX_TOKENS = 4096  # a long text shows its first tokens (an exact in-memory trace) while the rest is analysed
+PREFIX_VALUES = 4096 * 1536  # ... at most this many values (steps x columns): the demo's 4,096 steps, fewer for
+# a big model (2 x 512 LSTM: 1,024), so that its first picture comes as soon as the demo's
+PREFIX_LEAST = 1024  # steps: never fewer (the first screen shows ~150 and picks its unit from these)
 APP_KEYFRAME_EVERY = 1024  # steps between keyframes (fewer, longer chunks: torch's per-call cost is paid less)
 APP_CACHE_CHUNKS = 24  # recomputed chunks kept: the heatmaps' exact windows (8,192 steps) and the traces' together
 
@@ -104,11 +107,17 @@ def prefix_of(text: str, tokens: int | None = None) -> str:
     return text[:cut + 1] if cut > 0 else text[:tokens]
 
 
+def prefix_tokens(model) -> int:
+    """How many first tokens of a long text the first picture traces: PREFIX_TOKENS, fewer for a big model."""
+    per_step = trace_bytes(model, 1) // 4  # values per step: every quantity, layer and direction
+    return min(PREFIX_TOKENS, max(PREFIX_LEAST, PREFIX_VALUES // max(per_step, 1)))
+
+
 def prefix_trace(model, text):
     """Yield 0 while tracing the first tokens; return the in-memory Trace of the prefix."""
     from lstm_viz.core.trace import iter_trace
 
-    gen = iter_trace(model, prefix_of(text))
+    gen = iter_trace(model, prefix_of(text, prefix_tokens(model)))
     while True:
         try:
             next(gen)

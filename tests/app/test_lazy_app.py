@@ -216,3 +216,18 @@ def test_the_all_layers_view_draws_a_lazy_trace_from_windows(qtbot, window, lazy
         start, stop, step, _ = h._window
         want = full.get(h.quantity, layer, reverse)[start:stop][:, h.axis.order].T
         np.testing.assert_allclose(h.image.image, want, atol=1e-6)
+
+
+def test_a_big_model_traces_fewer_first_tokens(tmp_path):
+    """The first picture of a long text: 4,096 tokens for the demo's size, fewer for a 2 x 512 model (its first
+    picture took 3.7 s), never under 1,024."""
+    from lstm_viz.app import tasks
+    from lstm_viz.core.loading import load_model
+    from lstm_viz.resources import DEMO_MODEL
+
+    demo = load_model(DEMO_MODEL)
+    assert tasks.prefix_tokens(demo) == tasks.PREFIX_TOKENS == 4096
+    big = load_model(make_checkpoint(tmp_path / "big.pt", hidden=512, layers=2))
+    assert tasks.prefix_tokens(big) == 1024
+    tiny = load_model(make_checkpoint(tmp_path / "tiny.pt", hidden=4, layers=1))
+    assert tasks.prefix_tokens(tiny) == 4096
