@@ -22,16 +22,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_scale import bench_models, load, stdlib_text  # noqa: E402
+from lstm_viz.core.generators import run_to_end as run  # noqa: E402
 
 PATTERNS = (r"\braise\b", r"lambda", r"TODO|XXX", r"\(.*?\)")
-
-
-def run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def timed(f):

@@ -12,16 +12,9 @@ from torch import nn
 from lstm_viz.core.cells import CELLS
 from lstm_viz.core.gates import iter_states
 from lstm_viz.core.variants import CIFGLSTM, PeepholeLSTM
+from lstm_viz.core.generators import run_to_end as run
 
 ATOL = 1e-5
-
-
-def run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @st.composite

@@ -10,16 +10,9 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from lstm_viz.core.gates import iter_lstm_states
+from lstm_viz.core.generators import run_to_end as run
 
 ATOL = 1e-5
-
-
-def run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 @st.composite

@@ -20,6 +20,7 @@ from lstm_viz.core.search import iter_feature_table, search_feature, search_span
 from lstm_viz.core.trace import trace
 from lstm_viz.core.vocab import Vocab
 from lstm_viz.look import state_quantity
+from lstm_viz.core.generators import run_to_end as run
 
 TEXT = ("def f(x):\n    return [x * 2 for x in range(10)]  # (a) 'b' \"c\"\n" * 4
         + "class A:\n    \"\"\"Doc 'q'.\"\"\"\n    def g(self, y=3):\n        return {'k': (y, [1, 2])}\n" * 3)
@@ -52,14 +53,6 @@ def loaded(cell, bidirectional, reads_backward):
 def both(cell, bidirectional, reads_backward):
     m = loaded(cell, bidirectional, reads_backward)
     return trace(m, TEXT), keyframe_trace(m, TEXT, keyframe_every=EVERY)
-
-
-def run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 class Counting:

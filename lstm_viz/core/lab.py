@@ -221,11 +221,9 @@ def long_range(config: LabConfig = LabConfig()) -> Generator[LabProgress, None, 
 
 
 def run_to_end(gen: Generator[LabProgress, None, LabResult]) -> LabResult:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    from .generators import run_to_end as drive
+
+    return drive(gen)
 
 
 # -- files ------------------------------------------------------------------------------------------------------

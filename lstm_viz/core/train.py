@@ -392,8 +392,6 @@ def train(corpus: Corpus, config: TrainConfig, out_path, metadata: dict | None =
 
 def run_to_end(gen: Generator[Progress, None, TrainResult]) -> TrainResult:
     """Drive a training generator to its end and return its TrainResult."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    from .generators import run_to_end as drive
+
+    return drive(gen)

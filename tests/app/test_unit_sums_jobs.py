@@ -13,17 +13,10 @@ from lstm_viz.core.keyframes import keyframe_trace
 from lstm_viz.core.model import LoadedModel, ModelConfig, RNNLanguageModel
 from lstm_viz.core.trace import trace
 from lstm_viz.core.vocab import Vocab
+from lstm_viz.core.generators import run_to_end as run
 
 TEXT = "x = f(a, [b, 'c'])  # d\nif x:\n    y = \"e\" + g(1)\n" * 12
 EVERY = 32
-
-
-def run(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def traces():
