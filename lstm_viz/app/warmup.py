@@ -7,6 +7,12 @@ model, that is a third of a second in which the window does not answer, right wh
 something. Done here, shortly after the window first appears (the window itself never waits for torch), it
 happens once, before the user has had time to act, and every later open starts with torch in memory.
 
+Most of that third of a second is not Python at all: it is the dynamic loader mapping and initialising
+libtorch_cpu (its static constructors register thousands of operators). Python's import machinery keeps the
+lock through that `dlopen`. So on Linux the warm-up first loads that library through a plain C call made with
+ctypes, which lets go of the lock while the loader works; torch's own import then finds the library already in
+memory. The longest start-up pause of the window goes from about 180 ms to under 30 (scripts/bench_responsive.py).
+
 Every paint and timer of the window runs Python code, so the GUI thread asks for the lock many times a frame;
 while a worker runs Python (the analysis, a search), each ask waits up to the switch interval, 5 ms by default.
 Many asks per frame and three threads taking turns made pauses of a second or more while a long text opened
@@ -15,7 +21,10 @@ little throughput to the extra switches; the window answers.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
+import importlib.util
+import os
 import sys
 import threading
 
@@ -24,6 +33,31 @@ from PySide6 import QtCore
 MODULES = ("torch", "lstm_viz.core.loading", "lstm_viz.core.trace", "lstm_viz.core.keyframes")
 DELAY_MS = 400  # after the first show: the window has painted and settled
 SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter lock while another waits for it
+
+
+TORCH_LIBRARY = "libtorch_cpu.so"  # torch's operator library: the bulk of its import time
+
+
+def preload_torch_library() -> bool:
+    """Load torch's C++ library without holding the interpreter lock, before torch is imported. True if it
+    is now in memory. Anything unusual (not Linux, no such file, a loader error) returns False and leaves the
+    ordinary import to do the work."""
+    if not sys.platform.startswith("linux") or "torch" in sys.modules:
+        return False
+    try:
+        spec = importlib.util.find_spec("torch")
+        if spec is None or not spec.origin:
+            return False
+        path = os.path.join(os.path.dirname(spec.origin), "lib", TORCH_LIBRARY)
+        if not os.path.isfile(path):
+            return False
+        libc = ctypes.CDLL(None)  # functions called through CDLL release the lock for the call
+        libc.dlopen.restype = ctypes.c_void_p
+        libc.dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        # RTLD_LOCAL as torch itself loads it: its symbols stay out of the global namespace.
+        return bool(libc.dlopen(os.fsencode(path), os.RTLD_NOW | os.RTLD_LOCAL))
+    except (OSError, AttributeError, ValueError):
+        return False
 
 
 def favour_the_window() -> None:
@@ -50,6 +84,7 @@ class WarmUp:
 
     def _import(self) -> None:
         try:
+            preload_torch_library()
             for name in MODULES:
                 importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a broken torch is reported by the job that loads a model

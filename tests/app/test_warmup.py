@@ -27,3 +27,26 @@ def test_the_window_asks_for_a_short_switch_interval(window):
     from lstm_viz.app.warmup import SWITCH_INTERVAL
 
     assert sys.getswitchinterval() <= SWITCH_INTERVAL
+
+
+def test_the_warm_up_loads_torchs_library_before_importing_torch():
+    """The loader's work on libtorch_cpu is done by a C call that releases the interpreter lock; torch's import
+    then reuses the mapped library. Checked in a fresh interpreter: mapped, not imported, then imported fine."""
+    code = ("import sys\nfrom lstm_viz.app.warmup import preload_torch_library, TORCH_LIBRARY\n"
+            "ok = preload_torch_library()\n"
+            "maps = open('/proc/self/maps').read()\n"
+            "print(ok, TORCH_LIBRARY in maps, 'torch' in sys.modules)\n"
+            "import torch\n"
+            "print(float(torch.nn.LSTM(2, 3)(torch.ones(1, 2))[0].shape[-1]))\n"
+            "print(maps.count(TORCH_LIBRARY) > 0 and open('/proc/self/maps').read().count(TORCH_LIBRARY)"
+            " == maps.count(TORCH_LIBRARY))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "True", "False", "3.0", "True"], r.stdout
+
+
+def test_no_preload_once_torch_is_imported():
+    import torch  # noqa: F401 - the suite has it; nothing is left to preload
+    from lstm_viz.app.warmup import preload_torch_library
+
+    assert preload_torch_library() is False
