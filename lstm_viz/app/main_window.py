@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from lstm_viz.qtcompat import blocked
 
@@ -21,6 +21,7 @@ from .state import ORDERS, AppState
 from .unit_picker import UnitField
 from .views.coloured_pane import ColouredTextPane
 from .views.inspector import Inspector
+from .views.text_editor import TextEditor
 from .warmup import WarmUp, favour_the_window
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
@@ -55,9 +56,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stack = PlotStack(self.state)
         self.coloured_scroll = ColouredTextPane()  # the text with its own scroll bar (in timesteps)
         self.coloured = self.coloured_scroll.text
-        self.editor = QtWidgets.QPlainTextEdit()
-        self.editor.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        self.editor.setPlaceholderText("Type or paste a text: it is analysed after a short pause.")
+        self.editor = TextEditor()
         # In place of the coloured text when the focus quantity has no such unit (projected hidden state).
         self.coloured_message = QtWidgets.QLabel()
         self.coloured_message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -156,7 +155,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.direction_box.currentIndexChanged.connect(lambda i: s.set_reverse(i == 1))
         self.order_box.currentIndexChanged.connect(lambda i: s.set_order(ORDERS[max(i, 0)]))
         self.quantity_box.currentIndexChanged.connect(lambda i: s.set_quantity(self.quantity_box.itemData(i)))
-        self.editor.textChanged.connect(lambda: s.set_text(self.editor.toPlainText(), typed=True))
+        self.editor.edited.connect(lambda text: s.set_text(text, typed=True))
         self.coloured.hovered.connect(lambda t: s.set_hover(t, None))  # the text shows the selected unit
         self.coloured.clicked.connect(s.select_time)
         self.stack.time_range_changed.connect(self.coloured.show_time_range)  # the text follows the plots
@@ -284,9 +283,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cancel_button.hide()
 
     def _text_changed(self, text: str, typed: bool) -> None:
-        if not typed and self.editor.toPlainText() != text:
-            with blocked(self.editor):
-                self.editor.setPlainText(text)
+        if not typed:
+            self.editor.show_text(text)
 
     def _trace_changed(self, trace) -> None:
         with blocked(self.layer_box, self.direction_box):

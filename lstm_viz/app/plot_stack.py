@@ -12,7 +12,7 @@ from PySide6 import QtCore, QtWidgets
 from . import style
 from .ordering import unit_order
 from .views.common import transform_at_once
-from .views.binned import SYNC_VALUES, Background, TimeBins, order_key
+from .views.binned import SYNC_VALUES, Background, TimeBins
 from .views.heatmap import HeatmapView
 from .stack_traces import TraceCurves
 from .views.lazy import Fetcher, HeatmapSource, LazyColumn, is_lazy
@@ -159,9 +159,6 @@ class PlotStack(QtWidgets.QWidget):
         s, tr = self.state, self.state.trace
         q = self._order_quantity()
         n = tr.units(s.layer, q)
-        if s.order in ("variance", "mean"):
-            st = tr.stats(q, s.layer, s.reverse)
-            return np.argsort(-np.nan_to_num(st.var if s.order == "variance" else st.mean), kind="stable")
         if s.order == "activation":
             t = min(max(s.time, 0), len(tr) - 1)
             row = self.fetcher.window(tr, q, s.layer, s.reverse, t, t + 1, who="order")
@@ -180,21 +177,25 @@ class PlotStack(QtWidgets.QWidget):
         return s.quantity if same else s.state_quantity
 
     def _row_order(self, base: np.ndarray | None):
-        """The unit order of the rows; None for no data. Long arrays get variance and mean orders from the
-        background: until they arrive the rows keep their order (and a later pass applies the new one)."""
+        """The unit order of the rows; None for no data. Variance and mean orders come from the trace's kept
+        statistics (tasks.with_stats made an in-memory trace's on the worker; else long arrays get them from the
+        background, and the rows keep their order until then)."""
         s = self.state
+        tr = s.trace
+        if tr is not None and s.order in ("variance", "mean"):
+            k = (self._order_quantity(), s.layer, s.reverse)
+            if tr.stats_at_hand(*k) or base is None or base.size <= SYNC_VALUES:
+                st = tr.stats(*k)
+            else:  # a long in-memory trace that did not come through the worker: its statistics in the background
+                st = self.background.get("stats", base, lambda a, tr=tr, k=k: tr.stats(*k))
+                if st is None:
+                    old = self._order
+                    return old if old is not None and len(old) == base.shape[1] else np.arange(base.shape[1])
+            return np.argsort(-np.nan_to_num(st.var if s.order == "variance" else st.mean), kind="stable")
         if is_lazy(s.trace):
             return self._lazy_order()
         if base is None:
             return None
-        n = base.shape[1]
-        if s.order in ("variance", "mean"):
-            key = self.background.get(s.order, base, lambda a, m=s.order: order_key(a, m),
-                                      sync=base.size <= SYNC_VALUES)
-            if key is None:
-                old = self._order
-                return old if old is not None and len(old) == n else np.arange(n)
-            return np.argsort(-key, kind="stable")
         return unit_order(base, s.order, s.time)
 
     def _order_base(self) -> np.ndarray | None:

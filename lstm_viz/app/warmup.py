@@ -11,17 +11,20 @@ Most of that third of a second is not Python at all: it is the dynamic loader ma
 libtorch_cpu (its static constructors register thousands of operators). Python's import machinery keeps the
 lock through that `dlopen`. So on Linux the warm-up first loads that library through a plain C call made with
 ctypes, which lets go of the lock while the loader works; torch's own import then finds the library already in
-memory. The longest start-up pause of the window goes from about 180 ms to under 30 (scripts/bench_responsive.py).
+memory. The longest start-up pause of the window went from 180-300 ms to 40-80 ms (scripts/bench_responsive.py).
 
 Every paint and timer of the window runs Python code, so the GUI thread asks for the lock many times a frame;
 while a worker runs Python (the analysis, a search), each ask waits up to the switch interval, 5 ms by default.
 Many asks per frame and three threads taking turns made pauses of a second or more while a long text opened
 (1,000,000 characters: 1.4 s at 5 ms, 0.28 s at 1 ms, scripts/bench_scale_app.py). At 1 ms a worker loses a
 little throughput to the extra switches; the window answers.
+
+Once the imports are over, what they left alive is frozen out of the garbage collector (freeze_the_imports).
 """
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import importlib.util
 import os
@@ -30,7 +33,11 @@ import threading
 
 from PySide6 import QtCore
 
-MODULES = ("torch", "lstm_viz.core.loading", "lstm_viz.core.trace", "lstm_viz.core.keyframes")
+# torch and the core modules a first open uses; and what the first picture would otherwise import on the GUI thread
+# (numpy imports numpy.ma at the first np.unique: 70 ms).
+MODULES = ("torch", "lstm_viz.core.loading", "lstm_viz.core.trace", "lstm_viz.core.keyframes", "lstm_viz.core.tiles",
+           "lstm_viz.core.search", "lstm_viz.core.correlation", "lstm_viz.core.unit_sums", "numpy.ma",
+           "encodings.utf_32_le")
 DELAY_MS = 400  # after the first show: the window has painted and settled
 SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter lock while another waits for it
 
@@ -58,6 +65,16 @@ def preload_torch_library() -> bool:
         return bool(libc.dlopen(os.fsencode(path), os.RTLD_NOW | os.RTLD_LOCAL))
     except (OSError, AttributeError, ValueError):
         return False
+
+
+def freeze_the_imports() -> None:
+    """Leave what is alive now (modules, classes, functions: some 200,000 objects once torch and pyqtgraph are in)
+    out of the garbage collector's full passes. A full pass over them holds the interpreter lock for ~100 ms, and
+    one comes every few seconds while a long text is analysed. Young garbage is collected first (cheap); the few
+    reference cycles left from start-up stay in memory. Once per process (a second window finds it done)."""
+    if gc.get_freeze_count() == 0:
+        gc.collect(1)
+        gc.freeze()
 
 
 def favour_the_window() -> None:
@@ -89,5 +106,7 @@ class WarmUp:
                 importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a broken torch is reported by the job that loads a model
             pass
+        else:
+            freeze_the_imports()
         finally:
             self.done.set()

@@ -160,6 +160,10 @@ class TraceBase:
             rs.add(self.window(quantity, layer, reverse, s, min(s + self.SUMMARY_CHUNK, len(self))))
         return rs.result()
 
+    def stats_at_hand(self, quantity: str, layer: int = 0, reverse: bool = False) -> bool:
+        """True when ``stats`` answers without reading the trace (kept by its pass, or computed before)."""
+        return False
+
     def sample_rows(self, quantity: str, layer: int = 0, reverse: bool = False) -> np.ndarray:
         """(n, units): whole rows (every unit) spread evenly over the text, about SAMPLE_ROWS of them, for colour
         ranges. Here read as windows of one step; a lazy trace keeps them from its pass."""
@@ -269,6 +273,10 @@ class Trace(TraceBase):
         if k not in self._cache:
             self._cache[k] = block_summary(self._array(quantity, layer, reverse), int(level))
         return self._cache[k]
+
+    def stats_at_hand(self, quantity: str, layer: int = 0, reverse: bool = False) -> bool:
+        name = key(quantity, layer, reverse)
+        return name in self.unit_stats or ("stats", name) in self._cache
 
     def stats(self, quantity: str, layer: int = 0, reverse: bool = False) -> UnitStats:
         name = key(quantity, layer, reverse)

@@ -65,7 +65,8 @@ class WatchedTrace(Trace):
     """An in-memory trace that records on which thread its statistics are computed."""
 
     def stats(self, quantity, layer=0, reverse=False):
-        self.metadata.setdefault("stats threads", []).append(threading.current_thread())
+        if not self.stats_at_hand(quantity, layer, reverse):  # computed here, not read from the cache
+            self.metadata.setdefault("stats threads", []).append(threading.current_thread())
         return super().stats(quantity, layer, reverse)
 
 

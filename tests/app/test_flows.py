@@ -136,3 +136,27 @@ def test_window_shows_before_torch_is_imported(tmp_path):
                             "XDG_CONFIG_HOME": str(tmp_path)})
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_a_long_text_goes_into_the_editor_a_slice_per_pass(qtbot):
+    """setPlainText of 1,000,000 characters kept the window busy 70-130 ms in one call; the editor now takes a
+    slice per pass, read-only until the text is whole, and never reports the load as an edit."""
+    from lstm_viz.app.views.text_editor import CHUNK, TextEditor
+
+    ed = TextEditor()
+    qtbot.addWidget(ed)
+    edits = []
+    ed.edited.connect(edits.append)
+    text = "".join(f"line {k}: ({k % 7})\n" for k in range(20_000))  # ~330,000 characters
+    ed.show_text(text)
+    assert ed.loading and ed.isReadOnly()
+    assert len(ed.toPlainText()) == CHUNK  # only the first slice in this pass
+    qtbot.waitUntil(lambda: not ed.loading)
+    assert ed.toPlainText() == text and not ed.isReadOnly() and edits == []
+    ed.show_text("short")  # a new text replaces the old one at once
+    assert ed.toPlainText() == "short" and not ed.loading
+    ed.show_text(text)
+    ed.show_text("other")  # ... also while a load is under way
+    assert ed.toPlainText() == "other" and not ed.loading and not ed.isReadOnly()
+    ed.setPlainText("typed")
+    assert edits == ["typed"]

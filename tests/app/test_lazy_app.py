@@ -231,3 +231,21 @@ def test_a_big_model_traces_fewer_first_tokens(tmp_path):
     assert tasks.prefix_tokens(big) == 1024
     tiny = load_model(make_checkpoint(tmp_path / "tiny.pt", hidden=4, layers=1))
     assert tasks.prefix_tokens(tiny) == 4096
+
+
+def test_traces_from_the_worker_bring_their_statistics(tmp_path):
+    """The rows are ordered by the trace's per-unit statistics; the worker computes them for an in-memory trace
+    (a short text, or a long text's first tokens), so the GUI thread only reads them (it computed the variance
+    of the first picture's 4,096 x 256 values itself: ~50 ms while the analysis ran beside it)."""
+    from lstm_viz.app import tasks
+    from lstm_viz.core.generators import run_to_end
+
+    model = load_model(make_checkpoint(tmp_path / "m.pt", hidden=8, layers=2))
+    short = run_to_end(tasks.analyse(model, ALPHABET * 3))
+    first = run_to_end(tasks.prefix_trace(model, ALPHABET * 3))
+    for tr in (short, first):
+        assert tr.holds_arrays
+        assert all(tr.stats_at_hand(q, layer) for q in tr.quantities for layer in range(tr.num_layers))
+    fresh = full_trace(model, ALPHABET * 3)
+    assert not fresh.stats_at_hand("cell")  # made outside the worker: nothing computed yet
+    np.testing.assert_array_equal(short.stats("cell", 1).var, fresh.stats("cell", 1).var)

@@ -50,3 +50,21 @@ def test_no_preload_once_torch_is_imported():
     from lstm_viz.app.warmup import preload_torch_library
 
     assert preload_torch_library() is False
+
+
+def test_after_the_warm_up_the_imports_are_left_out_of_full_collections():
+    """A full garbage collection over torch's and pyqtgraph's objects held the lock ~100 ms every few seconds
+    while a long text was analysed; after the warm-up they sit in the collector's permanent generation."""
+    import gc
+
+    from lstm_viz.app.warmup import WarmUp
+
+    gc.unfreeze()
+    before = gc.get_freeze_count()
+    w = WarmUp()
+    try:
+        w._import()
+        assert w.done.is_set()
+        assert gc.get_freeze_count() > max(before, 10_000)
+    finally:
+        gc.unfreeze()
