@@ -13,6 +13,7 @@ The word tokenizer's ``<eos>`` token stands on the newline that ends its line.
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,12 +47,103 @@ _PREFIXES = {"r", "u", "b", "f", "br", "rb", "fr", "rf"}  # Python string prefix
 def _opens_string(text: str, i: int) -> bool:
     """Whether the quote mark at ``i`` opens a string: a ' right after a word is an apostrophe (don't), unless
     that word is a string prefix (f'...', rb'...')."""
-    if text[i] != "'" or i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+    if text[i] != "'" or i == 0 or not _is_word(text[i - 1]):
         return True
-    j = i
-    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
+    j = i - 1
+    while j > 0 and i - j < 3 and _is_word(text[j - 1]):
         j -= 1
-    return text[j:i].lower() in _PREFIXES
+    # a word of 3 or more characters is no prefix: lower() never shortens a text
+    return i - j < 3 and text[j:i].lower() in _PREFIXES
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+# What ends a string's body: its quote mark (a triple one for a triple-quoted string), a newline for a one-quote
+# string; a backslash takes the next character whatever it is (a newline too). Possessive: no backtracking.
+_BODY = {q: re.compile(rf"[^\\{q[0]}{nl}]*+(?:(?:\\.{more})[^\\{q[0]}{nl}]*+)*+", re.DOTALL)
+         for q, nl, more in [("'", "\n", ""), ('"', "\n", ""), ("'" * 3, "", "|'(?!'')"), ('"' * 3, "", '|"(?!"")')]}
+_CODE_EVENT = re.compile("[#'\"]")  # what can change the state outside strings and comments
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+_SPACE, _WORD, _UPPER, _DIGIT, _OPEN, _CLOSE, _NEWLINE, _BLANK = 1, 2, 4, 8, 16, 32, 64, 128  # character classes
+
+
+def _char_classes(text: str, codes: np.ndarray) -> np.ndarray:
+    """(n,) uint8 bit flags (_SPACE | _WORD | ...) of every character, by Python's own str methods: looked up
+    per distinct character, not per character."""
+    def flags(ch: str) -> int:
+        return (_SPACE * ch.isspace() | _WORD * _is_word(ch) | _UPPER * ch.isupper() | _DIGIT * ch.isdigit()
+                | _OPEN * (ch in "([{") | _CLOSE * (ch in ")]}") | _NEWLINE * (ch == "\n") | _BLANK * (ch == " "))
+
+    table = [flags(chr(c)) for c in range(128)]
+    if text.isascii():
+        return np.array(table, np.uint8)[codes]
+    wide = codes >= 128  # (n,)
+    points, where = np.unique(codes[wide], return_inverse=True)
+    table += [flags(chr(c)) for c in points.tolist()]
+    index = codes.astype(np.intp)
+    index[wide] = 128 + where.reshape(-1)
+    return np.array(table, np.uint8)[index]
+
+
+def _last_at_or_before(mask: np.ndarray) -> np.ndarray:
+    """(n,) index of the last True at or before each position, -1 where none."""
+    index = np.arange(len(mask), dtype=np.int32 if len(mask) < 2**31 else np.int64)
+    return np.maximum.accumulate(np.where(mask, index, -1)) if len(mask) else index
+
+
+def _scan(text: str, last_nonspace: np.ndarray):
+    """Strings and comments, event by event (quote marks, #, the ends of strings and comments) rather than
+    character by character. ``last_nonspace``: (n,) the last non-space character at or before each position.
+
+    Returns (string spans, comment spans (docstrings too), escaped newlines) as int64 arrays; a span [s, e)
+    covers the characters labelled 1 (an opening quote mark is inside, a closing one outside)."""
+    n = len(text)
+    strings, comments, escaped = array("q"), array("q"), array("q")
+    string, comment = strings.append, comments.append
+    pos = 0
+    while (m := _CODE_EVENT.search(text, pos)) is not None:
+        p = m.start()
+        c = text[p]
+        if c == "#":
+            e = text.find("\n", p)
+            e = n if e < 0 else e
+            comment(p)
+            comment(e)
+            pos = e + 1
+            continue
+        if not _opens_string(text, p):
+            pos = p + 1
+            continue
+        quote = c * 3 if text.startswith(c * 3, p) else c
+        e = _BODY[quote].match(text, p + len(quote)).end()
+        if text.find("\\\n", p, e) >= 0:  # a backslash-newline inside: is it an escape (not an escaped backslash)?
+            escaped.extend(x.start() + 1 for x in _ESCAPE.finditer(text, p + len(quote), e) if x.group() == "\\\n")
+        # the body stops at its end: the end of the text, a lone last backslash (it takes the missing next
+        # character), or the closing quote mark / newline (labelled outside)
+        end = n if e == n or text[e] == "\\" else e
+        string(p)
+        string(end)
+        # a docstring: only whitespace between the line's start and the quote mark (an escaped newline is no
+        # line start, but after one comes its string's closing quote mark, no space)
+        if len(quote) == 3 and (p == 0 or last_nonspace[p - 1] < 0 or text.find("\n", last_nonspace[p - 1], p) >= 0):
+            comment(p)
+            comment(end)
+        if end == n:
+            break
+        pos = end + (len(quote) if text[end] != "\n" else 1)
+    return _spans(strings), _spans(comments), np.frombuffer(escaped, np.int64) if escaped else np.zeros(0, np.int64)
+
+
+def _spans(a: array) -> np.ndarray:
+    return np.frombuffer(a, np.int64).reshape(-1, 2) if a else np.zeros((0, 2), np.int64)
+
+
+def _inside(spans: np.ndarray, n: int) -> np.ndarray:
+    """(n,) int64: 1 on the characters of the (disjoint, ordered) spans."""
+    runs = np.diff(np.r_[0, spans.reshape(-1), n])  # outside, inside, outside, ..., outside
+    return np.repeat(np.arange(len(runs), dtype=np.int64) % 2, runs)
 
 
 def text_labels(text: str) -> dict[str, np.ndarray]:
@@ -63,73 +155,35 @@ def text_labels(text: str) -> dict[str, np.ndarray]:
     string that opens a line); ``bracket_depth`` open (, [, { outside strings and comments; ``indent`` leading
     spaces of the current line; ``line_pos`` characters since the last newline; ``word_start`` 1 on the first
     character of a word (letters, digits, _); ``after_newline`` 1 right after a newline; ``upper``, ``digit``
-    the character's class."""
+    the character's class.
+
+    A backslash inside a string escapes the next character, a newline too: that newline ends no line (line_pos
+    and indent go on). Vectorised: only quote marks and # are visited one by one (in _scan)."""
     n = len(text)
-    in_string: list[int] = []
-    in_comment: list[int] = []
-    depth: list[int] = []
-    indent: list[int] = []
-    line_pos: list[int] = []
-    quote = None  # the open string's delimiter
-    docstring = False  # the open string is a docstring
-    comment = False
-    d = 0
-    pos = 0
-    ind = 0
-    leading = True
-    i = 0
-    while i < n:
-        c = text[i]
-        width = 1
-        line_start = leading  # only whitespace before this character on its line
-        if c == "\n":
-            comment, pos, ind, leading = False, 0, 0, True
-        else:
-            pos += 1
-            if leading and c == " ":
-                ind += 1
-            elif not c.isspace():
-                leading = False
-        if quote is not None:
-            if c == "\\":
-                width = 2
-            elif text.startswith(quote, i):
-                width = len(quote)
-                quote, docstring = None, False
-            elif c == "\n" and len(quote) == 1:
-                quote = None
-        elif comment:
-            pass
-        elif c == "#":
-            comment = True
-        elif c in "'\"" and _opens_string(text, i):
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            docstring = len(quote) == 3 and line_start
-            width = len(quote)
-        elif c in "([{":
-            d += 1
-        elif c in ")]}":
-            d = max(0, d - 1)
-        end = min(i + width, n)
-        in_string += [quote is not None] * (end - i)
-        in_comment += [comment or docstring] * (end - i)
-        depth += [d] * (end - i)
-        indent += [ind] * (end - i)
-        line_pos += range(pos, pos + end - i)
-        pos += width - 1
-        i += width
-    # a closing delimiter consumed in one go is all "outside", an opening one all "inside"
-    chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) if n else np.zeros(0, np.uint32)
-    word = np.fromiter((ch.isalnum() or ch == "_" for ch in text), bool, n)
-    word_start = word & ~np.r_[False, word[:-1]]
-    after_newline = np.r_[False, chars[:-1] == ord("\n")] if n else np.zeros(0, bool)
-    as_array = lambda values: np.array(values, dtype=np.int64)  # noqa: E731
-    return {"in_string": as_array(in_string), "in_comment": as_array(in_comment),
-            "bracket_depth": as_array(depth), "indent": as_array(indent), "line_pos": as_array(line_pos),
-            "word_start": word_start.astype(np.int64),
-            "after_newline": after_newline.astype(np.int64),
-            "upper": np.fromiter((ch.isupper() for ch in text), bool, n).astype(np.int64),
-            "digit": np.fromiter((ch.isdigit() for ch in text), bool, n).astype(np.int64)}
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) if n else np.zeros(0, np.uint32)  # (n,)
+    classes = _char_classes(text, codes)  # (n,)
+    newline = (classes & _NEWLINE) != 0
+    last_nonspace = _last_at_or_before((classes & _SPACE) == 0)
+    strings, comments, escaped = _scan(text, last_nonspace)
+    in_string = _inside(strings, n)
+    in_comment = _inside(comments, n)
+    real_newline = newline.copy()
+    real_newline[escaped] = False
+    line_start = _last_at_or_before(real_newline)  # (n,) the newline that starts each character's line, or -1
+    # indent: spaces before the line's first non-space character, counted up to the character
+    leading_space = ((classes & _BLANK) != 0) & (last_nonspace <= line_start)
+    spaces = np.r_[0, np.cumsum(leading_space)]  # (n + 1,)
+    # brackets outside strings and comments; the depth never goes below 0: a walk reflected at 0
+    code = (in_string == 0) & (in_comment == 0)
+    step = ((classes & _OPEN) != 0).view(np.int8) - ((classes & _CLOSE) != 0).view(np.int8)  # (n,)
+    walk = np.cumsum(step * code, dtype=np.int64)
+    word = (classes & _WORD) != 0
+    return {"in_string": in_string, "in_comment": in_comment,
+            "bracket_depth": walk - np.minimum(np.minimum.accumulate(walk), 0) if n else walk,
+            "indent": spaces[1:] - spaces[line_start + 1], "line_pos": np.arange(n, dtype=np.int64) - line_start,
+            "word_start": (word & ~np.r_[False, word[:-1]]).astype(np.int64),
+            "after_newline": np.r_[False, newline[:-1]].astype(np.int64),
+            "upper": ((classes & _UPPER) != 0).astype(np.int64), "digit": ((classes & _DIGIT) != 0).astype(np.int64)}
 
 
 def token_spans(text: str, tokens) -> np.ndarray:
