@@ -192,9 +192,11 @@ def token_spans(text: str, tokens) -> np.ndarray:
     Characters map one to one; words are found in order, skipping whitespace; ``<eos>`` is the newline that
     ends its line. InputError when the tokens were not read from this text."""
     tokens = list(tokens)
-    if len(tokens) == len(text) and all(len(t) == 1 for t in tokens) and "".join(tokens) == text:
-        starts = np.arange(len(text), dtype=np.int64)
-        return np.stack([starts, starts + 1], axis=1)
+    if _are_characters(tokens, text):
+        spans = np.empty((len(text), 2), np.int64)
+        spans[:, 0] = np.arange(len(text))
+        spans[:, 1] = spans[:, 0] + 1
+        return spans
     out = np.empty((len(tokens), 2), np.int64)
     pos = 0
     for k, tok in enumerate(tokens):
@@ -216,6 +218,14 @@ def token_spans(text: str, tokens) -> np.ndarray:
         out[k] = pos, pos + len(tok)
         pos += len(tok)
     return out
+
+
+def _are_characters(tokens: list[str], text: str) -> bool:
+    """Whether ``tokens`` are the characters of ``text`` one by one. Compared in C piece by piece: one call
+    over a long text would hold up the other threads."""
+    step = 1 << 16
+    return len(tokens) == len(text) and all(tokens[s:s + step] == list(text[s:s + step])
+                                            for s in range(0, len(text), step))
 
 
 def _per_token(values: np.ndarray, spans: np.ndarray, take: str) -> np.ndarray:
