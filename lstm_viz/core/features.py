@@ -182,7 +182,7 @@ def text_labels(text: str) -> dict[str, np.ndarray]:
             "bracket_depth": walk - np.minimum(np.minimum.accumulate(walk), 0) if n else walk,
             "indent": spaces[1:] - spaces[line_start + 1], "line_pos": np.arange(n, dtype=np.int64) - line_start,
             "word_start": (word & ~np.r_[False, word[:-1]]).astype(np.int64),
-            "after_newline": np.r_[False, newline[:-1]].astype(np.int64),
+            "after_newline": np.r_[False, newline[:-1]][:n].astype(np.int64),
             "upper": ((classes & _UPPER) != 0).astype(np.int64), "digit": ((classes & _DIGIT) != 0).astype(np.int64)}
 
 
