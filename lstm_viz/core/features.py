@@ -132,18 +132,12 @@ def _scan(text: str, last_nonspace: np.ndarray):
             comment(end)
         if end == n:
             break
-        pos = end + (len(quote) if text[end] != "\n" else 1)
+        pos = end + len(quote)  # past the closing quote mark, or the newline that ends a one-quote string
     return _spans(strings), _spans(comments), np.frombuffer(escaped, np.int64) if escaped else np.zeros(0, np.int64)
 
 
 def _spans(a: array) -> np.ndarray:
     return np.frombuffer(a, np.int64).reshape(-1, 2) if a else np.zeros((0, 2), np.int64)
-
-
-def _inside(spans: np.ndarray, n: int) -> np.ndarray:
-    """(n,) int64: 1 on the characters of the (disjoint, ordered) spans."""
-    runs = np.diff(np.r_[0, spans.reshape(-1), n])  # outside, inside, outside, ..., outside
-    return np.repeat(np.arange(len(runs), dtype=np.int64) % 2, runs)
 
 
 def text_labels(text: str) -> dict[str, np.ndarray]:
@@ -165,25 +159,33 @@ def text_labels(text: str) -> dict[str, np.ndarray]:
     newline = (classes & _NEWLINE) != 0
     last_nonspace = _last_at_or_before((classes & _SPACE) == 0)
     strings, comments, escaped = _scan(text, last_nonspace)
-    in_string = _inside(strings, n)
-    in_comment = _inside(comments, n)
-    real_newline = newline.copy()
-    real_newline[escaped] = False
-    line_start = _last_at_or_before(real_newline)  # (n,) the newline that starts each character's line, or -1
+    # Per-character values are drawn from the few places where they change (np.repeat), not accumulated over
+    # every character: no single long numpy call.
+    in_string = _runs(np.arange(len(strings) * 2 + 1) % 2, strings.reshape(-1), n)
+    in_comment = _runs(np.arange(len(comments) * 2 + 1) % 2, comments.reshape(-1), n)
+    lines = np.flatnonzero(newline)  # (L,) the newlines that end lines: not those escaped inside a string
+    lines = lines[~np.isin(lines, escaped)] if len(escaped) else lines
+    line_start = _runs(np.r_[-1, lines], lines, n)  # (n,) the newline that starts each character's line, or -1
     # indent: spaces before the line's first non-space character, counted up to the character
-    leading_space = ((classes & _BLANK) != 0) & (last_nonspace <= line_start)
-    spaces = np.r_[0, np.cumsum(leading_space)]  # (n + 1,)
+    leading = np.flatnonzero(((classes & _BLANK) != 0) & (last_nonspace <= line_start))  # (S,)
+    spaces = _runs(np.arange(len(leading) + 1), leading, n)  # (n,) leading spaces so far in the text
     # brackets outside strings and comments; the depth never goes below 0: a walk reflected at 0
-    code = (in_string == 0) & (in_comment == 0)
-    step = ((classes & _OPEN) != 0).view(np.int8) - ((classes & _CLOSE) != 0).view(np.int8)  # (n,)
-    walk = np.cumsum(step * code, dtype=np.int64)
+    brackets = np.flatnonzero(classes & (_OPEN | _CLOSE))  # (B,)
+    brackets = brackets[(in_string[brackets] == 0) & (in_comment[brackets] == 0)]
+    walk = np.cumsum(np.where(classes[brackets] & _OPEN, 1, -1))  # (B,)
+    depth = walk - np.minimum(np.minimum.accumulate(walk), 0) if len(walk) else walk
     word = (classes & _WORD) != 0
-    return {"in_string": in_string, "in_comment": in_comment,
-            "bracket_depth": walk - np.minimum(np.minimum.accumulate(walk), 0) if n else walk,
-            "indent": spaces[1:] - spaces[line_start + 1], "line_pos": np.arange(n, dtype=np.int64) - line_start,
+    return {"in_string": in_string, "in_comment": in_comment, "bracket_depth": _runs(np.r_[0, depth], brackets, n),
+            "indent": spaces - _runs(np.r_[0, spaces[lines]], lines, n),
+            "line_pos": np.arange(n, dtype=np.int64) - line_start,
             "word_start": (word & ~np.r_[False, word[:-1]]).astype(np.int64),
             "after_newline": np.r_[False, newline[:-1]][:n].astype(np.int64),
             "upper": ((classes & _UPPER) != 0).astype(np.int64), "digit": ((classes & _DIGIT) != 0).astype(np.int64)}
+
+
+def _runs(values, changes: np.ndarray, n: int) -> np.ndarray:
+    """(n,) int64: ``values[0]`` before ``changes[0]``, ``values[k]`` from ``changes[k - 1]`` on (sorted)."""
+    return np.repeat(np.asarray(values, dtype=np.int64), np.diff(np.r_[0, changes, n]))
 
 
 def token_spans(text: str, tokens) -> np.ndarray:
