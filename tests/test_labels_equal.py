@@ -6,6 +6,7 @@ import json
 import string
 import textwrap
 import tokenize
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_labels import encode_reference, text_labels_reference, token_spans_reference
 
+from lstm_viz.core import features
 from lstm_viz.core.features import text_labels, token_spans
 from lstm_viz.core.vocab import EOS, UNK, Vocab
 
@@ -57,6 +59,15 @@ def test_labels_equal_the_reference_on_any_characters(text):
     got = text_labels(text)
     for name in want:
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(python_like, st.integers(1, 6))
+def test_labels_read_a_few_characters_at_a_time_equal_the_reference(text, window):
+    """Long texts are read a window at a time (no long call holding up other threads): windows of a few
+    characters put their edges at every place: inside escapes, between the quote marks of a triple quote."""
+    with mock.patch.object(features, "_WINDOW", window):
+        assert_same_labels(text)
 
 
 @pytest.mark.parametrize("text", EDGE_CASES)

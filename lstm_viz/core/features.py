@@ -65,6 +65,8 @@ def _is_word(ch: str) -> bool:
 _BODY = {q: re.compile(rf"[^\\{q[0]}{nl}]*+(?:(?:\\.{more})[^\\{q[0]}{nl}]*+)*+", re.DOTALL)
          for q, nl, more in [("'", "\n", ""), ('"', "\n", ""), ("'" * 3, "", "|'(?!'')"), ('"' * 3, "", '|"(?!"")')]}
 _CODE_EVENT = re.compile("[#'\"]")  # what can change the state outside strings and comments
+_QUOTES_AND_BACKSLASHES = re.compile(r"[\\'\"]*")
+_WINDOW = 1 << 16  # characters one regex call reads at most: a long call would hold up the other threads
 _ESCAPE = re.compile(r"\\.", re.DOTALL)
 _SPACE, _WORD, _UPPER, _DIGIT, _OPEN, _CLOSE, _NEWLINE, _BLANK = 1, 2, 4, 8, 16, 32, 64, 128  # character classes
 
@@ -103,7 +105,10 @@ def _scan(text: str, last_nonspace: np.ndarray):
     strings, comments, escaped = array("q"), array("q"), array("q")
     string, comment = strings.append, comments.append
     pos = 0
-    while (m := _CODE_EVENT.search(text, pos)) is not None:
+    while pos < n:
+        if (m := _CODE_EVENT.search(text, pos, pos + _WINDOW)) is None:
+            pos += _WINDOW
+            continue
         p = m.start()
         c = text[p]
         if c == "#":
@@ -117,7 +122,7 @@ def _scan(text: str, last_nonspace: np.ndarray):
             pos = p + 1
             continue
         quote = c * 3 if text.startswith(c * 3, p) else c
-        e = _BODY[quote].match(text, p + len(quote)).end()
+        e = _body_end(text, quote, p + len(quote))
         if text.find("\\\n", p, e) >= 0:  # a backslash-newline inside: is it an escape (not an escaped backslash)?
             escaped.extend(x.start() + 1 for x in _ESCAPE.finditer(text, p + len(quote), e) if x.group() == "\\\n")
         # the body stops at its end: the end of the text, a lone last backslash (it takes the missing next
@@ -134,6 +139,20 @@ def _scan(text: str, last_nonspace: np.ndarray):
             break
         pos = end + len(quote)  # past the closing quote mark, or the newline that ends a one-quote string
     return _spans(strings), _spans(comments), np.frombuffer(escaped, np.int64) if escaped else np.zeros(0, np.int64)
+
+
+def _body_end(text: str, quote: str, s: int) -> int:
+    """Where the body of a string that starts at ``s`` stops (_BODY), read a window at a time. A window never
+    ends on a quote mark or a backslash, whose meaning depends on what follows."""
+    n = len(text)
+    while True:
+        stop = min(n, s + _WINDOW)
+        if stop < n:
+            stop = min(n, _QUOTES_AND_BACKSLASHES.match(text, stop - 1).end() + 1)
+        e = _BODY[quote].match(text, s, stop).end()
+        if e < stop or stop == n:
+            return e
+        s = e
 
 
 def _spans(a: array) -> np.ndarray:
