@@ -34,6 +34,7 @@ class Vocab:
     level: str = "char"  # "char": one token per character; "word": whitespace-separated words
     unk: str | None = UNK  # the token unknown input maps to; None when the vocab has none
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _char_lookup: tuple | None = field(init=False, repr=False, compare=False, default=None)  # see _char_ids
 
     def __post_init__(self):
         object.__setattr__(self, "tokens", tuple(self.tokens))
@@ -183,18 +184,28 @@ class Vocab:
     def _char_ids(self, text: str) -> np.ndarray:
         """(len(text),) int64 id of every character, -1 for those not in the vocab: looked up by code point."""
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # (n,)
-        pairs = sorted((ord(t), i) for i, t in enumerate(self.tokens) if len(t) == 1)
-        points = np.array([p for p, _ in pairs], dtype=np.int64)  # (V,) sorted code points of the vocab
-        ids = np.array([i for _, i in pairs], dtype=np.int64)  # (V,)
+        if self._char_lookup is None:
+            object.__setattr__(self, "_char_lookup", self._make_char_lookup())
+        table, points, ids = self._char_lookup
+        if table is not None:  # its last entry answers every code point past the vocab's
+            return table[np.minimum(codes, len(table) - 1)]
         if not len(points):
             return np.full(len(codes), -1, np.int64)
-        top = int(points[-1]) + 1
-        if top <= 1 << 17:  # a table by code point; its last entry answers every code point past the vocab's
-            table = np.full(top + 1, -1, np.int64)
-            table[points] = ids
-            return table[np.minimum(codes, top)]
         at = np.minimum(np.searchsorted(points, codes), len(points) - 1)  # (n,)
         return np.where(points[at] == codes, ids[at], -1)
+
+    def _make_char_lookup(self) -> tuple:
+        """(table by code point or None when too large, sorted code points (V,), their ids (V,)) of the vocab's
+        one-character tokens."""
+        pairs = sorted((ord(t), i) for i, t in enumerate(self.tokens) if len(t) == 1)
+        points = np.array([p for p, _ in pairs], dtype=np.int64)  # (V,)
+        ids = np.array([i for _, i in pairs], dtype=np.int64)  # (V,)
+        top = int(points[-1]) + 1 if len(points) else 0
+        if not len(points) or top > 1 << 17:
+            return None, points, ids
+        table = np.full(top + 1, -1, np.int64)
+        table[points] = ids
+        return table, points, ids
 
     def decode(self, ids) -> list[str]:
         return [self.tokens[int(i)] for i in ids]
