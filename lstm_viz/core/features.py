@@ -68,6 +68,7 @@ _CODE_EVENT = re.compile("[#'\"]")  # what can change the state outside strings 
 _QUOTES_AND_BACKSLASHES = re.compile(r"[\\'\"]*")
 _WINDOW = 1 << 16  # characters one regex call reads at most: a long call would hold up the other threads
 _ESCAPE = re.compile(r"\\.", re.DOTALL)
+_SPACES = re.compile(r"\s*")  # \s is exactly str.isspace
 _SPACE, _WORD, _UPPER, _DIGIT, _OPEN, _CLOSE, _NEWLINE, _BLANK = 1, 2, 4, 8, 16, 32, 64, 128  # character classes
 
 
@@ -218,27 +219,28 @@ def token_spans(text: str, tokens) -> np.ndarray:
         spans[:, 0] = np.arange(len(text))
         spans[:, 1] = spans[:, 0] + 1
         return spans
-    out = np.empty((len(tokens), 2), np.int64)
+    out = array("q")  # start, end, start, end, ...
+    add = out.append
     pos = 0
     for k, tok in enumerate(tokens):
         if tok == EOS and not text.startswith(EOS, pos):
             j = text.find("\n", pos)
             if j < 0 or text[pos:j].strip():
                 raise InputError(f"token {k} ({EOS}) does not stand at a line end of the text")
-            out[k] = j, j + 1
+            add(j)
+            add(j + 1)
             pos = j + 1
             continue
         if not text.startswith(tok, pos):
-            j = pos
-            while j < len(text) and text[j].isspace():
-                j += 1
+            j = _SPACES.match(text, pos).end()
             if not tok or not text.startswith(tok, j):
                 raise InputError(f"token {k} ({tok!r}) is not at character {pos} of the text: the tokens were "
                                  "not read from this text")
             pos = j
-        out[k] = pos, pos + len(tok)
+        add(pos)
         pos += len(tok)
-    return out
+        add(pos)
+    return np.array(out, np.int64).reshape(-1, 2)
 
 
 def _are_characters(tokens: list[str], text: str) -> bool:
