@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from .errors import InputError
 
 UNK = "<unk>"
 EOS = "<eos>"
+_CHUNK = 1 << 16  # tokens handled by one C call: a long one would hold up the other threads (the GUI)
 _SPECIAL = ("<unk>", "<eos>", "<pad>", "<s>", "</s>", "<bos>", "<sos>", "<mask>")
 
 
@@ -32,6 +34,7 @@ class Vocab:
     level: str = "char"  # "char": one token per character; "word": whitespace-separated words
     unk: str | None = UNK  # the token unknown input maps to; None when the vocab has none
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _char_lookup: tuple | None = field(init=False, repr=False, compare=False, default=None)  # see _char_ids
 
     def __post_init__(self):
         object.__setattr__(self, "tokens", tuple(self.tokens))
@@ -140,7 +143,10 @@ class Vocab:
 
     def tokenize(self, text: str) -> list[str]:
         if self.level == "char":
-            return list(text)
+            tokens: list[str] = []
+            for s in range(0, len(text), _CHUNK):  # in pieces: one call over a long text holds up other threads
+                tokens += text[s:s + _CHUNK]
+            return tokens
         # word_language_model style: words split on whitespace, <eos> at every line end when the vocab has it
         eos = EOS in self._index
         out: list[str] = []
@@ -155,21 +161,51 @@ class Vocab:
         tokens = self.tokenize(text)
         if not tokens:
             raise InputError("the text is empty: nothing to analyse")
-        ids = np.empty(len(tokens), dtype=np.int64)
-        unknown = []
+        if self.level == "char":
+            ids = self._char_ids(text)
+        else:
+            get = self._index.get
+            ids = np.concatenate([np.fromiter(map(get, tokens[s:s + _CHUNK], repeat(-1)), np.int64)
+                                  for s in range(0, len(tokens), _CHUNK)])  # (T,) -1: unknown
+        missing = np.flatnonzero(ids < 0)  # (U,)
+        unknown: list[int] = []
+        for s in range(0, len(missing), _CHUNK):
+            unknown += missing[s:s + _CHUNK].tolist()
         unk_id = self.unk_id
-        for i, t in enumerate(tokens):
-            j = self._index.get(t)
-            if j is None:
-                unknown.append(i)
-                j = -1 if unk_id is None else unk_id
-            ids[i] = j
         if unknown and unk_id is None:
             bad = sorted({tokens[i] for i in unknown})
             shown = ", ".join(repr(t) for t in bad[:5]) + (" ..." if len(bad) > 5 else "")
             raise InputError(f"the text has {len(unknown)} tokens not in the vocab ({shown}) "
                              "and the vocab has no unknown token")
+        if unknown:
+            ids[missing] = unk_id
         return Encoded(tuple(tokens), ids, tuple(unknown))
+
+    def _char_ids(self, text: str) -> np.ndarray:
+        """(len(text),) int64 id of every character, -1 for those not in the vocab: looked up by code point."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # (n,)
+        if self._char_lookup is None:
+            object.__setattr__(self, "_char_lookup", self._make_char_lookup())
+        table, points, ids = self._char_lookup
+        if table is not None:  # its last entry answers every code point past the vocab's
+            return table[np.minimum(codes, len(table) - 1)]
+        if not len(points):
+            return np.full(len(codes), -1, np.int64)
+        at = np.minimum(np.searchsorted(points, codes), len(points) - 1)  # (n,)
+        return np.where(points[at] == codes, ids[at], -1)
+
+    def _make_char_lookup(self) -> tuple:
+        """(table by code point or None when too large, sorted code points (V,), their ids (V,)) of the vocab's
+        one-character tokens."""
+        pairs = sorted((ord(t), i) for i, t in enumerate(self.tokens) if len(t) == 1)
+        points = np.array([p for p, _ in pairs], dtype=np.int64)  # (V,)
+        ids = np.array([i for _, i in pairs], dtype=np.int64)  # (V,)
+        top = int(points[-1]) + 1 if len(points) else 0
+        if not len(points) or top > 1 << 17:
+            return None, points, ids
+        table = np.full(top + 1, -1, np.int64)
+        table[points] = ids
+        return table, points, ids
 
     def decode(self, ids) -> list[str]:
         return [self.tokens[int(i)] for i in ids]
