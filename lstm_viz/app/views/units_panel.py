@@ -107,7 +107,10 @@ class UnitsPanel(QtWidgets.QWidget):
         self.headline.setText("")
         self.runner.cancel("units_table")
         self._stop_regex()  # a search of the old trace: searched again below if a regex is typed
-        if trace is None or not self.state.text:
+        # the text this trace read: the editor may change before a job starts, and a regex typed before the
+        # next trace arrives must search this text, the one the trace shows
+        self._text = self.state.text if trace is not None else ""
+        if trace is None or not self._text:
             self.settle.stop()
             self.status.setText("analyse a text to find what its units follow")
             return
@@ -115,7 +118,6 @@ class UnitsPanel(QtWidgets.QWidget):
         # brings one per pause, another text): once they are drawn and no newer one follows for SETTLE_MS; the
         # job is Python work sharing the interpreter with the GUI thread, which draws the new trace first.
         self.status.setText("finding the units that follow the text's features…")
-        self._text = self.state.text  # the text this trace read (the editor may change before the job starts)
         first = self.state.model is not self._model
         self._model = self.state.model
         self.settle.start(0 if first else SETTLE_MS)
@@ -226,12 +228,12 @@ class UnitsPanel(QtWidgets.QWidget):
         self.regex_list.clear()
         self._regex_note = ""
         self._stop_regex()
-        if not pattern.strip() or trace is None:
+        if not pattern.strip() or trace is None or not self._text:
             return
         seq = self._regex_seq
         self._regex_line = f"searching units for /{pattern}/…"
         self.status.setText(self._regex_line)
-        self.runner.start("units_regex", regex_units, (trace, self.state.text, pattern),
+        self.runner.start("units_regex", regex_units, (trace, self._text, pattern),
                           progress=guarded(self, lambda v: self._regex_progress(seq, pattern, v)),
                           returned=guarded(self, lambda scores: self._regex_ready(seq, trace, pattern, scores)),
                           errored=guarded(self, lambda msg: self._regex_failed(seq, trace, pattern, msg)))
