@@ -63,7 +63,7 @@ class HeldReads:
 
     def __init__(self, monkeypatch, tr):
         self.tr, self.release, self.reading = tr, threading.Event(), threading.Event()
-        self.thread = None
+        self.thread = self.job = None  # the held search's worker thread and Job
         self.after = 0  # reads of the held search after its first
         real = correlation.window
 
@@ -77,7 +77,6 @@ class HeldReads:
                     self.after += 1
             return real(t, *args, **kwargs)
         monkeypatch.setattr(correlation, "window", window)
-        self.job = None
 
     def job_done(self) -> bool:
         return self.job is not None and self.job.done
