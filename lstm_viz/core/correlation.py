@@ -177,7 +177,8 @@ def iter_sparse_correlation(trace, labels, quantity: str, layer: int, reverse: b
     dy = y - y.mean()
     m2y = float(dy @ dy)
     co = np.zeros(len(sums.mean))  # (U,)
-    runs = label_runs(y, getattr(trace, "keyframe_every", CHUNK))
+    grid = getattr(trace, "keyframe_every", CHUNK)
+    runs = label_runs(y, grid, longest=grid)  # one chunk per window: a cancel waits for one chunk at most
     total, done = sum(e - s for s, e in runs), 0
     for s, e in runs:
         at = np.flatnonzero(y[s:e])  # rows of the window with a label
