@@ -158,6 +158,7 @@ def test_feature_table_for_the_units_panel(quotes_model):
         except StopIteration as stop:
             table = stop.value
             break
-    assert progress[-1] == 1.0 and progress == sorted(progress) and len(progress) == len(table)
+    assert progress[-1] == 1.0 and progress == sorted(progress) and 0 < progress[0]
+    assert {(n + 1) / len(table) for n in range(len(table))} <= set(progress)  # each feature's end, and more
     assert table["in_string"][0].unit == cell and len(table["in_string"]) == 2
     assert table["digit"] == []  # no digits in the quotes corpus: nothing to rank

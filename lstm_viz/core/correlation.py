@@ -10,14 +10,21 @@ n1 n0) up to pairs inside one bin or one fine cell: within 1e-3 on a trained mod
 
 A keyframe trace of a text kept the units' sums in its pass (lstm_viz.core.unit_sums): ``sparse_correlation``
 then reads only the windows where the label is not zero, ``unit_stats`` of the whole text none.
+
+Each computation that reads windows is one generator, ``iter_correlation``, ``iter_sparse_correlation`` and
+``iter_auc``: it yields its progress in (0, 1] after each window it reads (close it to stop reading: the app
+cancels a search that way) and returns the result. ``correlation``, ``sparse_correlation`` and ``auc`` run it to
+its end.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generator
 
 import numpy as np
 
 from .errors import InputError
+from .generators import run_to_end, scaled
 from .stream import CHUNK, spans, time_range, window
 from .unit_sums import StateSums, pearson
 
@@ -105,9 +112,15 @@ def unit_stats(trace, quantity: str, layer: int = 0, reverse: bool = False, t0: 
 
 
 def _sampled_stats(trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int) -> SpreadStats:
+    return run_to_end(_iter_sampled_stats(trace, quantity, layer, reverse, t0, t1))
+
+
+def _iter_sampled_stats(trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int
+                        ) -> Generator[float, None, SpreadStats]:
     acc = _Moments(_stride(t1 - t0))
     for s, e in spans(t0, t1):
         acc.add(window(trace, quantity, layer, reverse, s, e))
+        yield (e - t0) / (t1 - t0)
     return acc.stats()
 
 
@@ -127,12 +140,20 @@ def correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = Fa
     """Pearson r (U,) of every unit with ``labels`` (T,), and the units' stats over the timesteps used.
 
     Timesteps whose label is not finite are left out; r is NaN for a constant unit or a constant label."""
+    return run_to_end(iter_correlation(trace, labels, quantity, layer, reverse))
+
+
+def iter_correlation(trace, labels, quantity: str, layer: int = 0, reverse: bool = False
+                     ) -> Generator[float, None, tuple[np.ndarray, SpreadStats]]:
+    """``correlation``, yielding progress after each window it reads."""
     y, keep = _labels(trace, labels)
     acc = _Moments(_stride(int(keep.sum())))
-    for s, e in spans(0, len(trace)):
+    T = len(trace)
+    for s, e in spans(0, T):
         v = window(trace, quantity, layer, reverse, s, e)  # (K, U)
         k = keep[s:e]
         acc.add(v[k], y[s:e][k]) if not k.all() else acc.add(v, y[s:e])
+        yield e / T
     if acc.n < 2:
         raise InputError(f"the labels have {acc.n} finite value(s): nothing to correlate with")
     return acc.r(), acc.stats()
@@ -144,16 +165,27 @@ def sparse_correlation(trace, labels, quantity: str, layer: int, reverse: bool, 
 
     sum_t (y_t - mean y)(v_t - mean v) = sum over y_t != 0 of y_t (v_t - mean v), since the v_t - mean v sum
     to zero: a regex that matches in a few places reads a few chunks, not the text."""
+    return run_to_end(iter_sparse_correlation(trace, labels, quantity, layer, reverse, sums))
+
+
+def iter_sparse_correlation(trace, labels, quantity: str, layer: int, reverse: bool, sums: StateSums
+                            ) -> Generator[float, None, np.ndarray]:
+    """``sparse_correlation``, yielding progress (the share of the timesteps to read) after each window."""
     y, _ = _labels(trace, labels)  # (T,) float64, all finite (the caller checks)
     if sums.n < 2:
         raise InputError(f"the labels have {sums.n} finite value(s): nothing to correlate with")
     dy = y - y.mean()
     m2y = float(dy @ dy)
     co = np.zeros(len(sums.mean))  # (U,)
-    for s, e in label_runs(y, getattr(trace, "keyframe_every", CHUNK)):
+    grid = getattr(trace, "keyframe_every", CHUNK)
+    runs = label_runs(y, grid, longest=grid)  # one chunk per window: a cancel waits for one chunk at most
+    total, done = sum(e - s for s, e in runs), 0
+    for s, e in runs:
         at = np.flatnonzero(y[s:e])  # rows of the window with a label
         v = window(trace, quantity, layer, reverse, s, e)[at]  # (n, U)
         co += y[s:e][at] @ (v - sums.mean)  # (U,) float64
+        done += e - s
+        yield done / total
     return pearson(co, sums.m2, m2y)
 
 
@@ -184,12 +216,21 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
     ``labels``: (T,) yes (non-zero) / no (zero); NaN labels are left out. 0.5: the unit does not separate
     the two; 1: it is higher at every yes-timestep; 0: lower. NaN when one class is empty. ``stats``: from
     ``correlation`` (with its sample of values), to save a pass."""
+    return run_to_end(iter_auc(trace, labels, quantity, layer, reverse, stats, bins))
+
+
+def iter_auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, stats: SpreadStats | None = None,
+             bins: int = AUC_BINS) -> Generator[float, None, np.ndarray]:
+    """``auc``, yielding progress after each window it reads (without ``stats``: two passes, half each)."""
     y, keep = _labels(trace, labels)
     yes = keep & (y != 0)
     no = keep & (y == 0)
     n1, n0 = int(yes.sum()), int(no.sum())
+    T = len(trace)
+    part = 0.0  # the share of the progress the stats pass took
     if stats is None or stats.sample is None:
-        stats = _sampled_stats(trace, quantity, layer, reverse, 0, len(trace))
+        stats = yield from scaled(_iter_sampled_stats(trace, quantity, layer, reverse, 0, T), 0.0, 0.5)
+        part = 0.5
     U = len(stats.mean)
     if n1 == 0 or n0 == 0:
         return np.full(U, np.nan)
@@ -223,6 +264,7 @@ def auc(trace, labels, quantity: str, layer: int = 0, reverse: bool = False, sta
         key = (b + blocks) * 2 + yes[s:e, None]  # (K, U)
         kept = keep[s:e]
         hist += np.bincount((key if kept.all() else key[kept]).ravel(), minlength=U * bins * 2)
+        yield part + (1.0 - part) * e / T
     hist = hist.reshape(U, bins, 2)
     hist_no, hist_yes = hist[..., 0], hist[..., 1]
     hy = hist_yes.reshape(U, bins).astype(np.float64)

@@ -17,7 +17,9 @@
 Any quantity, layer and direction; every statistic is computed window by window (lstm_viz.core.stream). A
 keyframe trace of a text kept sums in its pass (lstm_viz.core.unit_sums): the feature table reads no window, a
 feature search (a regex) reads only the chunks where the feature is not zero, a span search only the span and
-its flanks.
+its flanks. ``iter_search_feature`` and ``iter_feature_table`` yield their progress after each window they read,
+so the app can show it and stop them there (by closing the generator); ``search_feature`` runs the first to
+its end.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from typing import Generator, Sequence
 import numpy as np
 
 from .errors import InputError
-from .correlation import auc, correlation, sparse_correlation, unit_stats
+from .correlation import iter_auc, iter_correlation, iter_sparse_correlation, unit_stats
+from .generators import run_to_end, scaled
 from .stream import check_quantity, targets, window
 
 
@@ -88,6 +91,13 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
     (yes/no features only). ``with_auc`` (default: when the feature is yes/no) adds each unit's AUC, one
     more pass over the trace. Units with an undefined r (constant) are left out. Without AUC, a keyframe trace of a
     text reads only the chunks where the feature is not zero (lstm_viz.core.correlation.sparse_correlation)."""
+    return run_to_end(iter_search_feature(trace, feature, quantity, layers, directions, k, by, with_auc))
+
+
+def iter_search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int] | int | None = None,
+                        directions: Sequence[bool] | bool | None = None, k: int | None = None, by: str = "r",
+                        with_auc: bool | None = None) -> Generator[float, None, list[UnitScore]]:
+    """``search_feature``, yielding progress in (0, 1] after each window it reads (close it to stop there)."""
     check_quantity(trace, quantity)
     if by not in ("r", "auc"):
         raise InputError(f"rank by 'r' or 'auc', not {by!r}")
@@ -103,12 +113,18 @@ def search_feature(trace, feature, quantity: str = "cell", layers: Sequence[int]
     sparse = sums is not None and not with_auc and y.ndim == 1 and sums.quantity == quantity \
         and bool(np.isfinite(y).all())
     scores: list[UnitScore] = []
-    for layer, reverse in targets(trace, layers, directions):
+    where = targets(trace, layers, directions)
+    for n, (layer, reverse) in enumerate(where):
+        lo, hi = n / len(where), (n + 1) / len(where)
         if sparse:
-            r, a = sparse_correlation(trace, y, quantity, layer, reverse, sums.state[(layer, reverse)]), None
+            r = yield from scaled(iter_sparse_correlation(trace, y, quantity, layer, reverse,
+                                                          sums.state[(layer, reverse)]), lo, hi)
+            a = None
         else:
-            r, stats = correlation(trace, feature, quantity, layer, reverse)
-            a = auc(trace, feature, quantity, layer, reverse, stats) if with_auc else None
+            mid = (lo + hi) / 2 if with_auc else hi  # the AUC is a second pass
+            r, stats = yield from scaled(iter_correlation(trace, feature, quantity, layer, reverse), lo, mid)
+            a = (yield from scaled(iter_auc(trace, feature, quantity, layer, reverse, stats), mid, hi)) \
+                if with_auc else None
         for u in np.flatnonzero(np.isfinite(r)):
             scores.append(UnitScore(layer, int(u), float(r[u]), quantity, reverse,
                                     None if a is None else float(a[u])))
@@ -122,8 +138,9 @@ def iter_feature_table(trace, text: str, quantity: str = "cell", k: int = 3, nam
                        layers=None, directions=None, with_auc: bool = False
                        ) -> Generator[float, None, dict[str, list[UnitScore]]]:
     """The top ``k`` units for each built-in feature of ``text`` (the units panel): yields progress in [0, 1]
-    after each feature (close the generator to cancel) and returns {feature name: [UnitScore, ...]}, in the
-    order of lstm_viz.core.features.FEATURES. A feature that is constant in this text gets an empty list.
+    (features done + the share of the current one) after each feature and each window read (close the generator
+    to cancel) and returns {feature name: [UnitScore, ...]}, in the order of lstm_viz.core.features.FEATURES. A
+    feature that is constant in this text gets an empty list.
 
     A keyframe trace of this text answers from the sums its pass kept (lstm_viz.core.unit_sums), reading no
     window (with_auc, for a yes/no feature, still reads the trace)."""
@@ -147,8 +164,9 @@ def iter_feature_table(trace, text: str, quantity: str = "cell", k: int = 3, nam
     values = token_features(text, trace.tokens, names)
     for n, name in enumerate(names):
         y = values[name]
-        table[name] = [] if np.all(y == y[0]) else search_feature(
-            trace, y, quantity, layers, directions, k=k, with_auc=with_auc and is_binary(y))
+        table[name] = [] if np.all(y == y[0]) else (yield from scaled(iter_search_feature(
+            trace, y, quantity, layers, directions, k=k, with_auc=with_auc and is_binary(y)),
+            n / len(names), (n + 1) / len(names)))
         yield (n + 1) / len(names)
     return table
 

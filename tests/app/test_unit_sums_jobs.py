@@ -49,7 +49,7 @@ def test_the_panel_jobs_answer_from_the_sums_and_equal_the_in_memory_trace(monke
         same(table[name], want[name])
     assert all(np.array_equal(a.left, b.left) and np.array_equal(a.right, b.right)
                for a, b in zip(sat, saturation(full)))
-    got = regex_units(kf, TEXT, r"if x")
+    got = run(regex_units(kf, TEXT, r"if x"))
     matched = set((np.flatnonzero(regex_feature(TEXT, r"if x", kf.tokens)) // EVERY).tolist())
     assert set(asked) == matched and len(matched) < len(kf) // EVERY
-    same(got, regex_units(full, TEXT, r"if x"))
+    same(got, run(regex_units(full, TEXT, r"if x")))

@@ -4,7 +4,10 @@
 The feature table is computed in the background (lstm_viz.core.search.iter_feature_table on the Runner) each
 time a new trace arrives; a newer trace supersedes the running job. A long text's keyframe pass has summed what
 the table needs (lstm_viz.core.unit_sums): the table then takes milliseconds, and a regex search reads only the
-chunks of the text that hold a match. Clicking a row selects that unit, its layer and direction, everywhere.
+chunks of the text that hold a match. A regex search is a job too (lstm_viz.core.search.iter_search_feature): it
+shows its progress, and a new regex or a new trace stops it at its next window, so the panel only ever lists
+the units of the pattern and trace on screen. Clicking a row selects that unit, its layer and direction,
+everywhere.
 """
 from __future__ import annotations
 
@@ -32,14 +35,15 @@ def feature_table(trace, text: str):
 
 
 def regex_units(trace, text: str, pattern: str):
-    """Worker job: the units that follow the tokens matching ``pattern``."""
+    """Worker job: yield progress after each window read, return the units that follow the tokens matching
+    ``pattern`` ([UnitScore], best first)."""
     from lstm_viz.core.features import regex_feature
-    from lstm_viz.core.search import search_feature
+    from lstm_viz.core.search import iter_search_feature
 
     from lstm_viz.look import state_quantity
 
     y = regex_feature(text, pattern, trace.tokens)  # (T,)
-    return search_feature(trace, y, state_quantity(trace.cell), k=REGEX_K, with_auc=False)
+    return (yield from iter_search_feature(trace, y, state_quantity(trace.cell), k=REGEX_K, with_auc=False))
 
 
 class UnitsPanel(QtWidgets.QWidget):
@@ -53,6 +57,8 @@ class UnitsPanel(QtWidgets.QWidget):
         self._text = ""
         self._model = None  # the model of the last trace (its first trace is searched at once)
         self._regex_note = ""  # why the regex typed finds nothing ("⚠ ... does not compile"): kept in view
+        self._regex_line = ""  # the running regex search's progress ("searching units for /e/… 40%")
+        self._regex_seq = 0  # the latest regex search: the callbacks of an older one do nothing
         self.headline = QtWidgets.QLabel()
         self.headline.setWordWrap(True)
         font = self.headline.font()
@@ -100,7 +106,11 @@ class UnitsPanel(QtWidgets.QWidget):
         self.regex_list.clear()
         self.headline.setText("")
         self.runner.cancel("units_table")
-        if trace is None or not self.state.text:
+        self._stop_regex()  # a search of the old trace: searched again below if a regex is typed
+        # the text this trace read: the editor may change before a job starts, and a regex typed before the
+        # next trace arrives must search this text, the one the trace shows
+        self._text = self.state.text if trace is not None else ""
+        if trace is None or not self._text:
             self.settle.stop()
             self.status.setText("analyse a text to find what its units follow")
             return
@@ -108,7 +118,6 @@ class UnitsPanel(QtWidgets.QWidget):
         # brings one per pause, another text): once they are drawn and no newer one follows for SETTLE_MS; the
         # job is Python work sharing the interpreter with the GUI thread, which draws the new trace first.
         self.status.setText("finding the units that follow the text's features…")
-        self._text = self.state.text  # the text this trace read (the editor may change before the job starts)
         first = self.state.model is not self._model
         self._model = self.state.model
         self.settle.start(0 if first else SETTLE_MS)
@@ -129,9 +138,9 @@ class UnitsPanel(QtWidgets.QWidget):
             self._say(f"finding the units that follow the text's features… {value:.0%}")
 
     def _say(self, text: str) -> None:
-        """The status line, unless it says why the regex typed finds nothing (the table, arriving later,
-        must not hide that)."""
-        self.status.setText(self._regex_note or text)
+        """The status line, unless it says why the regex typed finds nothing or how far its search is (the
+        table, arriving later, must not hide that)."""
+        self.status.setText(self._regex_note or self._regex_line or text)
 
     def _failed(self, trace, msg: str) -> None:
         if trace is self.state.trace:
@@ -212,24 +221,47 @@ class UnitsPanel(QtWidgets.QWidget):
 
     # -- gestures -> state ----------------------------------------------------------------------------------
     def search_regex(self) -> None:
+        """Search the units for the regex typed; a search still running (another regex, or the same one on
+        the previous trace) stops at its next window and never lands."""
         pattern = self.regex.text()
         trace = self.state.trace
         self.regex_list.clear()
         self._regex_note = ""
-        if not pattern.strip() or trace is None:
+        self._stop_regex()
+        if not pattern.strip() or trace is None or not self._text:
             return
-        self.status.setText(f"searching units for /{pattern}/…")
-        self.runner.start("units_regex", regex_units, (trace, self.state.text, pattern),
-                          returned=guarded(self, lambda scores: self._regex_ready(trace, pattern, scores)),
-                          errored=guarded(self, lambda msg: self._regex_failed(trace, pattern, msg)))
+        seq = self._regex_seq
+        self._regex_line = f"searching units for /{pattern}/…"
+        self.status.setText(self._regex_line)
+        self.runner.start("units_regex", regex_units, (trace, self._text, pattern),
+                          progress=guarded(self, lambda v: self._regex_progress(seq, pattern, v)),
+                          returned=guarded(self, lambda scores: self._regex_ready(seq, trace, pattern, scores)),
+                          errored=guarded(self, lambda msg: self._regex_failed(seq, trace, pattern, msg)))
 
-    def _regex_failed(self, trace, pattern: str, msg: str) -> None:
+    def _stop_regex(self) -> None:
+        self.runner.cancel("units_regex")
+        self._regex_seq += 1
+        self._regex_line = ""
+
+    def _regex_progress(self, seq: int, pattern: str, value) -> None:
+        if seq == self._regex_seq and isinstance(value, float):
+            self._regex_line = f"searching units for /{pattern}/… {value:.0%}"
+            self.status.setText(self._regex_note or self._regex_line)
+
+    def _regex_failed(self, seq: int, trace, pattern: str, msg: str) -> None:
+        if seq != self._regex_seq:
+            return  # superseded
+        self._regex_line = ""
         if trace is self.state.trace and pattern == self.regex.text():
             self._regex_note = f"⚠ {msg}"
             self.status.setText(self._regex_note)
 
-    def _regex_ready(self, trace, pattern: str, scores) -> None:
+    def _regex_ready(self, seq: int, trace, pattern: str, scores) -> None:
+        if seq != self._regex_seq:
+            return  # superseded
+        self._regex_line = ""
         if trace is not self.state.trace or pattern != self.regex.text():
+            self.status.setText("press Enter to search the units for the regex typed")  # edited meanwhile
             return
         self.regex_list.clear()
         for s in scores:
