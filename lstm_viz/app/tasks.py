@@ -37,6 +37,9 @@ def vocab_needed(model) -> int:
 def load(path, vocab=None, module=None, trust=False):
     """Yield 0 (torch is being imported), return the LoadedModel."""
     yield 0.0
+    from .warmup import preload_torch_library
+
+    preload_torch_library()  # an open before the warm-up: torch's library loaded without holding the lock
     from lstm_viz.core.errors import CheckpointError, LstmVizError
     from lstm_viz.core.loading import load_model
 

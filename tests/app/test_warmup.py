@@ -68,3 +68,16 @@ def test_after_the_warm_up_the_imports_are_left_out_of_full_collections():
         assert gc.get_freeze_count() > max(before, 10_000)
     finally:
         gc.unfreeze()
+
+
+def test_an_open_before_the_warm_up_preloads_torchs_library_too(monkeypatch):
+    """`lstm-viz MODEL TEXT` opens at once: the worker imports torch before the warm-up does, and it takes the
+    same lock-free path to torch's library first."""
+    from lstm_viz.app import tasks, warmup
+    from lstm_viz.core.generators import run_to_end
+    from lstm_viz.resources import DEMO_MODEL
+
+    calls = []
+    monkeypatch.setattr(warmup, "preload_torch_library", lambda: calls.append(1) or False)
+    model = run_to_end(tasks.load(DEMO_MODEL))
+    assert calls == [1] and model.vocab is not None
