@@ -2,6 +2,7 @@
 to a chunked HDF5 file against the in-memory computation.
 
     python scripts/bench_scale.py [--chars 100000,1000000] [--models demo,big] [--windows 10] [--threads N]
+                                   [--app-frames 30]
 
 The text is Python's own standard library source, read from the running interpreter's lib folder. The model is
 the demo model (1 layer x 256 LSTM units); ``--models demo,big`` adds a 2-layer, 512-unit LSTM with random weights.
@@ -15,6 +16,8 @@ pass, then ``--windows`` windows of 2,000 steps at random places (each cold: not
 quantity's finest kept summary; ``h5`` write_h5 in the process; ``cli-h5`` the command
 ``lstm-viz trace CHECKPOINT --text-file F -o out.h5`` as a user runs it (start-up, model load and the whole
 write included); ``cli-npz`` the same to an uncompressed NPZ (100,000 characters only).
+Then the app on the same model and text (scripts/bench_scale_app.py, its own process): time to the window and
+to the first picture, the longest GUI pause, median and worst pan frame, peak memory (``--app-frames 0``: none).
 Goal (issue 12): the command to a file <= 1.5 x the in-memory computation.
 """
 from __future__ import annotations
@@ -183,6 +186,8 @@ def main() -> None:
     p.add_argument("--models", default="demo", help="demo (1 x 256), big (2 x 512 LSTM, random weights), or both: "
                    "demo,big")
     p.add_argument("--windows", type=int, default=10)
+    p.add_argument("--app-frames", type=int, default=30, help="pan frames per zoom in the app run "
+                   "(scripts/bench_scale_app.py); 0: no app run")
     p.add_argument("--threads", type=int, help="torch threads in every phase and in the command (default: "
                    "torch's own); 1 is steadier on a machine others are using")
     p.add_argument("--phase", help=argparse.SUPPRESS)
@@ -225,6 +230,10 @@ def main() -> None:
                         print(f"{'lstm-viz trace -o out.' + ph[4:]:<34} {c['seconds']:8.2f} s   peak "
                               f"{c['peak_mb']:7.0f} MB   {c['seconds'] / ref:5.2f} x {base}   "
                               f"file {c['file_mb']:.0f} MB")
+                if args.app_frames:  # the same model and text in the app: window, first picture, pauses, frames
+                    from bench_scale_app import report
+
+                    report(label, n, ckpt, text_file, args.app_frames)
 
 
 if __name__ == "__main__":

@@ -157,26 +157,30 @@ def main() -> None:
         models = bench_models(args.models, d)
         for label, ckpt in models:
             for n, text_file in bench_texts(args.chars, d):
-                r = subprocess.run([sys.executable, __file__, "--frames", str(args.frames), "--run", ckpt,
-                                    str(text_file)], capture_output=True, text=True, cwd=ROOT, env=ENV)
-                if r.returncode:
-                    raise SystemExit(f"{label}, {n:,}: the app run failed:\n{r.stderr[-3000:]}")
-                o = json.loads(r.stdout.strip().splitlines()[-1])
-                print(f"\n== app, {label}, {n:,} characters ({o['tokens']:,} tokens, {o['lazy']}) ==", flush=True)
-                print(f"  window shown           {o['window_s']:7.2f} s after start")
-                print(f"  first picture          {o['first_picture_s']:7.2f} s after start "
-                      f"({o['first_picture_from_open_s']:.2f} s after the open; {o['first_tokens']:,} tokens)")
-                print(f"  whole trace            {o['whole_s']:7.2f} s after the open")
-                print(f"  longest GUI pause while torch is imported (start-up): {o['pause_startup_ms']:.0f} ms")
-                print(f"  longest GUI pause while opening, after that: {o['pause_open_ms']:.0f} ms")
-                for zoom in ("readable", "medium", "whole"):
-                    print(f"  pan, {zoom:<9} frame median {o[f'frame_{zoom}_median_ms']:6.1f} ms, worst "
-                          f"{o[f'frame_{zoom}_worst_ms']:6.1f} ms; longest pause {o[f'pause_pan_{zoom}_ms']:.0f} ms")
-                for g in ("order_variance", "toggle_cell", "focus_hidden", "order_activation", "alt_right",
-                          "far_unit", "search_regex"):
-                    print(f"  {g.replace('_', ' '):<22} longest pause {o[f'pause_{g}_ms']:6.0f} ms")
-                print(f"  peak memory            {o['peak_mb']:7.0f} MB")
+                report(label, n, ckpt, text_file, args.frames)
 
+
+def report(label: str, n: int, ckpt: str, text_file, frames: int) -> None:
+    """Run the app on one (model, text) in its own process and print what it measured."""
+    r = subprocess.run([sys.executable, __file__, "--frames", str(frames), "--run", ckpt, str(text_file)],
+                       capture_output=True, text=True, cwd=ROOT, env=ENV)
+    if r.returncode:
+        raise SystemExit(f"{label}, {n:,}: the app run failed:\n{r.stderr[-3000:]}")
+    o = json.loads(r.stdout.strip().splitlines()[-1])
+    print(f"\n== app, {label}, {n:,} characters ({o['tokens']:,} tokens, {o['lazy']}) ==", flush=True)
+    print(f"  window shown           {o['window_s']:7.2f} s after start")
+    print(f"  first picture          {o['first_picture_s']:7.2f} s after start "
+          f"({o['first_picture_from_open_s']:.2f} s after the open; {o['first_tokens']:,} tokens)")
+    print(f"  whole trace            {o['whole_s']:7.2f} s after the open")
+    print(f"  longest GUI pause while torch is imported (start-up): {o['pause_startup_ms']:.0f} ms")
+    print(f"  longest GUI pause while opening, after that: {o['pause_open_ms']:.0f} ms")
+    for zoom in ("readable", "medium", "whole"):
+        print(f"  pan, {zoom:<9} frame median {o[f'frame_{zoom}_median_ms']:6.1f} ms, worst "
+              f"{o[f'frame_{zoom}_worst_ms']:6.1f} ms; longest pause {o[f'pause_pan_{zoom}_ms']:.0f} ms")
+    for g in ("order_variance", "toggle_cell", "focus_hidden", "order_activation", "alt_right",
+              "far_unit", "search_regex"):
+        print(f"  {g.replace('_', ' '):<22} longest pause {o[f'pause_{g}_ms']:6.0f} ms")
+    print(f"  peak memory            {o['peak_mb']:7.0f} MB", flush=True)
 
 if __name__ == "__main__":
     main()
