@@ -9,7 +9,8 @@ peak memory printed (ru_maxrss) is that run's alone. A 10 ms QTimer ticks on the
 is the longest time between two ticks. ``window`` is from the process start to the main window shown;
 ``first picture`` from the process start to heatmaps drawn (a long text shows its first tokens first); ``whole``
 until the trace of the whole text is in the app. A frame is one pan (the view moved by a fifth of its span)
-and the event-loop pass that redraws it.
+and the event-loop pass that redraws it. Zooms: out from 150 steps in view to the whole text and back in,
+a step (x 10) every 150 ms; the whole text (Ctrl+9) and the reset zoom (Ctrl+0).
 """
 from __future__ import annotations
 
@@ -124,6 +125,19 @@ def run_app(checkpoint: str, text_file: str, frames: int) -> dict:
         out[f"frame_{zoom}_median_ms"] = 1000 * float(np.median(times))
         out[f"frame_{zoom}_worst_ms"] = 1000 * float(np.max(times))
         out[f"pause_pan_{zoom}_ms"] = 1000 * meter.longest
+    def zooms(spans):
+        """Zoom about the middle of the text through ``spans`` (steps in view), one every 150 ms, as a
+        user's wheel turns would (each zoom's drawing and fetching overlaps the next)."""
+        for k, w in enumerate(spans):
+            w = min(w, T)
+            QtCore.QTimer.singleShot(150 * k, lambda w=w: strip.setXRange(T // 2 - w / 2, T // 2 + w / 2, padding=0))
+
+    strip.setXRange(T // 2 - 75, T // 2 + 75, padding=0)
+    steps = [1500, 15_000, 150_000, 1_500_000]
+    gesture("zoom_out", lambda: zooms(steps), least=0.15 * len(steps) + 1.0)
+    gesture("zoom_in", lambda: zooms(steps[::-1][1:] + [150]), least=0.15 * len(steps) + 1.0)
+    gesture("whole_text", lambda: win.act_all.trigger())
+    gesture("reset_zoom", lambda: win.act_reset.trigger())
     strip.setXRange(T // 2, T // 2 + 150, padding=0)
     gesture("order_variance", lambda: win.order_box.setCurrentIndex(1))
     gesture("toggle_cell", lambda: win.panel_actions["cell"].trigger())
@@ -177,7 +191,7 @@ def report(label: str, n: int, ckpt: str, text_file, frames: int) -> None:
     for zoom in ("readable", "medium", "whole"):
         print(f"  pan, {zoom:<9} frame median {o[f'frame_{zoom}_median_ms']:6.1f} ms, worst "
               f"{o[f'frame_{zoom}_worst_ms']:6.1f} ms; longest pause {o[f'pause_pan_{zoom}_ms']:.0f} ms")
-    for g in ("order_variance", "toggle_cell", "focus_hidden", "order_activation", "alt_right",
+    for g in ("zoom_out", "zoom_in", "whole_text", "reset_zoom", "order_variance", "toggle_cell", "focus_hidden", "order_activation", "alt_right",
               "far_unit", "search_regex"):
         print(f"  {g.replace('_', ' '):<22} longest pause {o[f'pause_{g}_ms']:6.0f} ms")
     print(f"  peak memory            {o['peak_mb']:7.0f} MB", flush=True)
