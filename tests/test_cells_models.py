@@ -17,12 +17,7 @@ from lstm_viz.core.corpora import load_corpus
 from lstm_viz.core.vocab import Vocab
 from lstm_viz.resources import DEMO_MODEL
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}

@@ -21,12 +21,7 @@ TEXT = 'a "b c" d\n(e f) "g"'
 CELLS = ("lstm", "gru", "rnn", "peephole", "cifg")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 def loaded(cell, layers=2, bidirectional=True, reads_backward=False, nonlinearity="tanh", seed=3):

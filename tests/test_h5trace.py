@@ -20,12 +20,7 @@ from lstm_viz.core.vocab import Vocab
 TEXT = "naïve café — «quoted» x = [1, 2] € " * 9  # non-ASCII tokens survive the file
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 def loaded(cell="lstm", bidirectional=True, reads_backward=False):

@@ -17,13 +17,7 @@ from lstm_viz.core.stats import block_summary
 from lstm_viz.core.trace import trace
 from lstm_viz.core.vocab import Vocab
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Many tiny chunks: torch's thread pool only adds waiting on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 TEXT = "def f(x):\n    return [x * 2 for x in range(10)]  # (a) 'b' \"c\"\n" * 5  # 315 characters

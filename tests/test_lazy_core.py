@@ -12,7 +12,9 @@ from lstm_viz.core.structure import RunningStructure, cell_unit_to_show, slow_st
 from lstm_viz.core.trace import trace
 from lstm_viz.resources import DEMO_MODEL, DEMO_TEXT
 
-from test_keyframes import TEXT, both, loaded, one_thread  # noqa: F401 - the fixture
+from test_keyframes import TEXT, both, loaded
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("cell", list(CELLS))

@@ -25,12 +25,7 @@ LONG = "the quick brown fox jumps over the lazy dog; (see: 'here')\n" * 150  # 8
 SMALL_CHUNK = 16  # windows of the in-memory trace in these tests (lstm_viz.core.stream.CHUNK)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 def model(text: str, cell: str = "lstm", layers: int = 2, bidirectional: bool = False, seed: int = 0):

@@ -8,7 +8,9 @@ from hypothesis import given, settings, strategies as st
 from lstm_viz.core import tiles
 from lstm_viz.core.tiles import TileCache, bin_means
 
-from test_keyframes import both, one_thread  # noqa: F401 - the fixture
+from test_keyframes import both
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @settings(max_examples=40, deadline=None)

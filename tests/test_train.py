@@ -17,13 +17,7 @@ from lstm_viz.core.train import TrainConfig, run_to_end, thin, train
 TINY = dict(hidden_size=16, embed_size=8, seq_len=20, batch_size=4, steps=12, eval_every=5, checkpoint_every=0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models train fastest (and steadiest on a busy machine) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 @pytest.fixture(scope="module")

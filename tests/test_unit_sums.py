@@ -29,12 +29,7 @@ LAYOUTS = [("lstm", True, False), ("gru", False, True), ("rnn", True, False), ("
            ("lstm", False, True)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 @lru_cache(maxsize=None)

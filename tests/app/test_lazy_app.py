@@ -3,7 +3,6 @@ reset of the zoom; every heatmap image, the coloured text, the inspector and the
 in-memory trace; and nothing on the way reads a whole (T, units) array of the lazy trace."""
 import numpy as np
 import pytest
-from PySide6 import QtCore
 
 from lstm_viz.app.views import lazy
 from lstm_viz.core import keyframes
@@ -31,15 +30,7 @@ class StrictTrace(KeyframeTrace):
         return super().window(quantity, layer, reverse, t0, t1, units)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Many tiny chunks: torch's thread pool only adds waiting on a shared machine (seconds per chunk)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 @pytest.fixture

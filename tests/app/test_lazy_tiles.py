@@ -11,7 +11,9 @@ from lstm_viz.core import tiles
 from lstm_viz.core.keyframes import keyframe_trace
 from lstm_viz.core.trace import trace as full_trace
 
-from test_keyframes import TEXT, loaded, one_thread  # noqa: F401 - the fixture
+from test_keyframes import TEXT, loaded
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 K = 64  # keyframes every 64 steps; kept summaries from 2**6 = 64 steps up
 

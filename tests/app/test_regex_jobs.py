@@ -30,12 +30,7 @@ SHORT = "one (two) three 'four' five\n" * 4
 HOLD = 20  # seconds a held read waits at most (a failing test must not hang the suite)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny model: threads only cost, more so on a busy machine
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: threads only add waiting
 
 
 def loaded(text: str, hidden: int, seed: int) -> LoadedModel:
