@@ -21,113 +21,26 @@ rows asked for. Layers above the first of a bidirectional model recompute the la
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Callable, Generator, Sequence
 
 import numpy as np
 import torch
 
-from .cell_compute import cell_of, direction_module, units_of, zero_state
+from .cell_compute import units_of
 from .errors import InputError
-from .gates import _forward
+from .keyframe_engine import LRU, Engine
 from .model import LoadedModel
 from .pyramid import FINEST, PyramidBuilder, min_level_for
 from .stats import RunningStats, Summary, UnitStats
 from .structure import RunningStructure
 from .trace import TraceBase, key
 from .unit_sums import UnitSumsBuilder
-from .tracing import _inputs, initial_state
+from .tracing import _inputs
 
 KEYFRAME_EVERY = 1024  # steps between keyframes; a power of two
 SUMMARY_BUDGET = 256 * 2 ** 20  # bytes for the summaries of all quantities, layers and directions
 SAMPLE_ROWS = 1024  # rows (every unit) kept per quantity, spread evenly over the text (colour ranges)
 Sink = Callable[[str, int, np.ndarray, int], None]  # (array name, first step, (n, ...) rows, T) for writers
-
-
-class _LRU:
-    def __init__(self, size: int):
-        self.size, self.items = size, OrderedDict()
-
-    def get(self, k, make):
-        if k in self.items:
-            self.items.move_to_end(k)
-            return self.items[k]
-        v = self.items[k] = make()
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return v
-
-
-class _Engine:
-    """Runs a model's layers and directions over grid chunks from keyframe states (everything in text order)."""
-
-    def __init__(self, loaded: LoadedModel, rows: Callable[[int, int], torch.Tensor], T: int, K: int, state=None):
-        rnn = loaded.model.rnn
-        self.rnn, self.cell, self.decoder = rnn, cell_of(rnn), loaded.model.decoder
-        self.L, self.D = rnn.num_layers, 2 if rnn.bidirectional else 1
-        self.backward = bool(loaded.config.reads_backward)
-        self.dtype = rnn.weight_ih_l0.dtype
-        self.rows, self.T, self.K, self.M = rows, T, K, -(-T // K)
-        self.singles = [[direction_module(rnn, layer, bool(d)) for d in range(self.D)] for layer in range(self.L)]
-        init = initial_state(rnn, state) if state is not None else None
-        self.keyframes = []  # [layer][direction] -> tuple per state part of (M + 1, units) tensors
-        for layer in range(self.L):
-            per_dir = []
-            for d in range(self.D):
-                st0 = init[layer][d] if init is not None else zero_state(rnn, self.dtype, layer)
-                kf = tuple(torch.zeros(self.M + 1, len(p), dtype=self.dtype) for p in st0)
-                for part, p in zip(kf, st0):
-                    part[0 if self.ascending(d) else self.M] = p
-                per_dir.append(kf)
-            self.keyframes.append(per_dir)
-
-    def ascending(self, d: int) -> bool:
-        """Direction d reads the text left to right."""
-        return (d == 0) != self.backward
-
-    def read_order(self) -> range:
-        """Chunk indices in the order the model's forward direction reads them."""
-        return range(self.M - 1, -1, -1) if self.backward else range(self.M)
-
-    def order(self, d: int) -> range:
-        return range(self.M) if self.ascending(d) else range(self.M - 1, -1, -1)
-
-    def span(self, m: int) -> tuple[int, int]:
-        return m * self.K, min((m + 1) * self.K, self.T)
-
-    def run(self, layer: int, d: int, m: int, inp: torch.Tensor, quantities: bool, keep: bool = False):
-        """Chunk m of one direction from its keyframe (``keep``: store the state after it as the next one).
-        Returns (h (n, Hout) in text order, quantity -> (n, units) float32 in text order, or None)."""
-        single, asc = self.singles[layer][d], self.ascending(d)
-        kf = self.keyframes[layer][d]
-        st = tuple(p[m if asc else m + 1] for p in kf)
-        xs = inp if asc else inp.flip(0)  # (n, in), in the direction's reading order
-        with torch.no_grad():
-            h, st_next = _forward(single, xs, st)  # (n, Hout)
-            if keep:
-                for part, p in zip(kf, st_next):
-                    part[m + 1 if asc else m] = p
-            out = None
-            if quantities:
-                bufs = {q: torch.empty(len(xs), units_of(self.rnn, q, layer)) for q in self.cell.quantities}  # float32
-                self.cell.chunk(single, xs, st, h, bufs)
-                out = {q: (b if asc else b.flip(0)).numpy() for q, b in bufs.items()}
-        return (h if asc else h.flip(0)), out
-
-    def inputs(self, layer: int, m: int) -> torch.Tensor:
-        """(n, in) what ``layer`` reads over chunk m, in text order."""
-        s, e = self.span(m)
-        return self.rows(s, e).to(self.dtype) if layer == 0 else self.outputs(layer - 1, m)
-
-    def outputs(self, layer: int, m: int) -> torch.Tensor:
-        """(n, D*Hout) the outputs of ``layer`` over chunk m (every direction), in text order."""
-        inp = self.inputs(layer, m)
-        return torch.cat([self.run(layer, d, m, inp, False)[0] for d in range(self.D)], dim=1)
-
-    def probs(self, out: torch.Tensor) -> np.ndarray:
-        """(n, V) float32: the decoder's distribution from the last layer's outputs (n, D*Hout)."""
-        with torch.no_grad():
-            return torch.softmax(self.decoder(out), dim=-1).float().numpy()
 
 
 class LazyProbs:
@@ -157,7 +70,7 @@ class LazyProbs:
 class KeyframeTrace(TraceBase):
     """A trace that holds keyframes, summaries and statistics and recomputes windows (module docstring)."""
 
-    def __init__(self, engine: _Engine, tokens, token_ids, loss, summaries, stats, min_summary_level, *,
+    def __init__(self, engine: Engine, tokens, token_ids, loss, summaries, stats, min_summary_level, *,
                  vocab_tokens=None, unknown=(), model_name="", metadata=None, cache_chunks: int = 16,
                  samples=None, structure=None, unit_sums=None):
         self._engine = engine
@@ -175,8 +88,8 @@ class KeyframeTrace(TraceBase):
         self._structure = structure or {}  # (layer, reverse) -> (units,) slow-structure scores of the state
         self._state_q = "cell" if engine.cell.has_cell_state else "hidden"
         self.unit_sums = unit_sums  # lstm_viz.core.unit_sums.UnitSums of the text read, or None
-        self._chunks = _LRU(cache_chunks)  # (layer, d, m) -> quantity -> (n, units)
-        self._probs = _LRU(cache_chunks)  # m -> (n, V)
+        self._chunks = LRU(cache_chunks)  # (layer, d, m) -> quantity -> (n, units)
+        self._probs = LRU(cache_chunks)  # m -> (n, V)
         decodes = engine.decoder is not None and token_ids is not None
         self.probs = LazyProbs(self, engine.decoder.out_features) if decodes else None
 
@@ -343,7 +256,7 @@ def iter_keyframe_trace(loaded: LoadedModel, x, state=None, keyframe_every: int 
         raise InputError(f"keyframe_every must be a power of two, not {keyframe_every}")
     tokens, ids, rows, unknown = _read_input(loaded, x)
     T = len(tokens)
-    eng = _Engine(loaded, rows, T, K, state)
+    eng = Engine(loaded, rows, T, K, state)
     names = [(key(q, layer, bool(d)), layer, d, q) for layer in range(eng.L) for d in range(eng.D)
              for q in eng.cell.quantities]
     columns = sum(units_of(eng.rnn, q, layer) for _, layer, _, q in names)
