@@ -14,6 +14,10 @@ visible ones first, and keeps their bins in the trace's bounded tile cache, so a
 Fine tiles are asked for only when the visible chunks cost at most ``tiles.WORK_BUDGET`` seconds to recompute
 (``TileCache.affordable``) and one window of them fits in a share of the cache; otherwise the kept level is the
 picture. While an exact window or a fine tile is being recomputed, the finest kept level stands in.
+
+A view may also ask once for what every tile job of a layer and direction keeps (``Fetcher.stand``: the traces
+want their state's means and min/max bands): a job started later by a heatmap then keeps them too, so the
+traces, which cut after a pan settles, find their tiles computed in the same pass over each chunk.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ class _TileJob:
         self.key, self.cache, self.layer, self.reverse, self.level = key, cache, layer, reverse, level
         self.chunks, self.first = chunks, first
         self.quantities: tuple[str, ...] = ()  # replaced whole when a view joins (read by the worker)
+        self.bands: tuple[str, ...] = ()  # quantities whose min/max band tiles are kept too (likewise)
         self.whos: set = set()
         self.cancelled = False
         self.future = None
@@ -52,12 +57,17 @@ class _TileJob:
 
         def progress(_done):
             if not told[0] and not self.cache.missing(self.quantities, self.layer, self.reverse, self.level,
-                                                      self.chunks[:self.first]):
+                                                      self.chunks[:self.first], self.bands):
                 told[0] = True
                 partial()
 
         self.cache.work(self.layer, self.reverse, self.level, self.chunks, lambda: self.quantities,
-                        lambda: self.cancelled, progress=progress)
+                        lambda: self.cancelled, progress=progress, bands=lambda: self.bands)
+
+    def want(self, quantities, bands) -> None:
+        """Keep these too (a view joined)."""
+        self.quantities = self.quantities + tuple(q for q in quantities if q not in self.quantities)
+        self.bands = self.bands + tuple(q for q in bands if q not in self.bands)
 
 
 class Fetcher(QtCore.QObject):
@@ -78,6 +88,8 @@ class Fetcher(QtCore.QObject):
         self._by_who: dict[object, list[tuple]] = {}
         self._tile_jobs: dict[tuple, _TileJob] = {}  # jobs not finished, by key
         self._tile_who: dict[object, tuple] = {}  # requester -> the key of its job
+        self._standing: dict[object, tuple] = {}  # who -> ((id(cache), layer, reverse), quantities, bands)
+        self._levels: dict[tuple, int] = {}  # (id(cache), layer, reverse) -> the level last asked for
         self._closed = False
 
     def window(self, trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int, units=None,
@@ -110,15 +122,34 @@ class Fetcher(QtCore.QObject):
         self._pending[key] = fut
         fut.add_done_callback(lambda f, key=key: self._done(key, f))
 
+    def stand(self, who: object, cache, layer: int, reverse: bool, quantities=(), bands=()) -> None:
+        """From now on every tile job of (cache, layer, reverse) also keeps the tiles of ``quantities`` and the
+        band tiles of ``bands`` (replacing ``who``'s earlier wish); a job already under way takes them at its
+        next chunk."""
+        where = (id(cache), int(layer), bool(reverse))
+        self._standing[who] = (where, tuple(quantities), tuple(bands))
+        for job in self._tile_jobs.values():
+            if job.key[:3] == where:
+                job.want(quantities, bands)
+
+    def level_asked(self, cache, layer: int, reverse: bool) -> int | None:
+        """The tile level last asked for on (cache, layer, reverse), None before any."""
+        return self._levels.get((id(cache), int(layer), bool(reverse)))
+
     def tiles(self, cache, quantity: str, layer: int, reverse: bool, level: int, chunks, first: int,
-              who: object) -> None:
+              who: object, band: bool = False) -> None:
         """Recompute the fine tiles of ``chunks`` (in this order; the ``first`` are visible) for ``quantity`` at
         ``level`` (lstm_viz.core.tiles); ``ready`` fires when the visible ones are held and when all are (or the
         job's time is up). Views asking for the same chunks share one job; a ``who``'s new request leaves its old
-        job, which is cancelled (at its next chunk) when no one else waits for it."""
+        job, which is cancelled (at its next chunk) when no one else waits for it. ``band``: keep the bins' min
+        and max of ``quantity`` too."""
         if self._closed:  # a view refreshing while the window closes
             return
-        key = (id(cache), layer, bool(reverse), level, tuple(chunks))
+        key = (id(cache), int(layer), bool(reverse), level, tuple(chunks))
+        self._levels[key[:3]] = level
+        if key not in self._tile_jobs:  # a job under way for these chunks and more (a wider window) serves too
+            want = set(key[4])
+            key = next((k for k, j in self._tile_jobs.items() if k[:4] == key[:4] and want <= set(j.chunks)), key)
         old = self._tile_who.get(who)
         if old is not None and old != key:
             job = self._tile_jobs.get(old)
@@ -134,11 +165,13 @@ class Fetcher(QtCore.QObject):
             job = _TileJob(key, cache, layer, bool(reverse), level, tuple(chunks), first)
             self._tile_jobs[key] = job
             job.quantities = (quantity,)
+            for where, qs, bs in self._standing.values():
+                if where == key[:3]:
+                    job.want(qs, bs)
             # started in the next pass of the event loop: the other heatmaps (each cuts in its own pass, all
             # queued by the same range change) join first, so a chunk is recomputed once for all of them
             QtCore.QTimer.singleShot(0, self, lambda job=job: self._start(job))
-        elif quantity not in job.quantities:
-            job.quantities = job.quantities + (quantity,)
+        job.want((quantity,), (quantity,) if band else ())
         job.whos.add(who)
         self._tile_who[who] = key
 
@@ -266,17 +299,23 @@ class HeatmapSource:
             for m in missing:
                 lo, hi = max(m * per, i0), min((m + 1) * per, i1)
                 block[lo - i0:hi - i0] = mean[np.minimum((np.arange(lo, hi) << level) >> self.k0, len(mean) - 1)]
-        if missing:  # ask for the window's chunks, visible ones first, nearest the centre first (held: skipped)
-            m0, m1 = (i0 * B) // K, (i1 * B - 1) // K
-            v0 = max(int(x0) // K, m0)
-            v1 = min((max(int(math.ceil(x1)), int(x0) + 1) - 1) // K, m1)
-            centre = (x0 + x1) / 2
-            order = sorted(range(m0, min(m1, tiles.chunks - 1) + 1),
-                           key=lambda m: (not v0 <= m <= v1, abs((m + 0.5) * K - centre)))
-            self.fetcher.tiles(tiles, self.quantity, self.layer, self.reverse, level, order, max(v1 - v0 + 1, 0),
-                               who=("tiles", self.quantity, self.layer, self.reverse))
+        if missing:
+            self.ask(level, i0, i1, x0, x1, ("tiles", self.quantity, self.layer, self.reverse))
             self.asked = (i0 * B, (i0 + len(block)) * B, step)
         return i0 * B, B, block, not missing
+
+    def ask(self, level: int, i0: int, i1: int, x0: float, x1: float, who, band: bool = False) -> None:
+        """Ask for the chunks of the bins i0 .. i1 - 1 of ``level``, the visible [x0, x1) ones first, nearest the
+        centre first (those held are skipped by the worker)."""
+        B, K = 2 ** level, self.tiles.chunk
+        m0, m1 = (i0 * B) // K, (i1 * B - 1) // K
+        v0 = max(int(x0) // K, m0)
+        v1 = min((max(int(math.ceil(x1)), int(x0) + 1) - 1) // K, m1)
+        centre = (x0 + x1) / 2
+        order = sorted(range(m0, min(m1, self.tiles.chunks - 1) + 1),
+                       key=lambda m: (not v0 <= m <= v1, abs((m + 0.5) * K - centre)))
+        self.fetcher.tiles(self.tiles, self.quantity, self.layer, self.reverse, level, order, max(v1 - v0 + 1, 0),
+                           who=who, band=band)
 
     def full(self) -> np.ndarray:
         """(T, units) every value: for tests and exports only, never for drawing."""
