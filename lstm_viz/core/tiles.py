@@ -189,8 +189,9 @@ class TileCache:
              seconds: float | None = None, progress: Callable[[int], None] | None = None,
              bands: Callable[[], Sequence[str]] = tuple) -> int:
         """Compute the missing tiles of ``chunks`` in that order, the quantities (and ``bands``) asked for read
-        before each chunk (a view may join while this runs), until every one is held, ``cancelled()`` or ``seconds`` (default
-        WORK_BUDGET) have passed; ``progress(done)`` after each chunk. Returns the chunks computed."""
+        before each chunk (a view may join while this runs), until every one is held, ``cancelled()`` or
+        ``seconds`` (default WORK_BUDGET) have passed; ``progress(done)`` after each chunk. Returns the chunks
+        computed."""
         limit = WORK_BUDGET if seconds is None else seconds
         start, done = time.perf_counter(), 0
         while not cancelled() and time.perf_counter() - start < limit:

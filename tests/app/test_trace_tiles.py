@@ -126,7 +126,6 @@ def test_the_traces_panel_draws_the_heatmaps_bins(qtbot, window, lazy_app, long_
     heat = [h for h in stack.heatmaps.values() if h.isVisible() and h._window is not None][0]
     assert (heat._window[1] - heat._window[0]) // heat.image.image.shape[1] == B  # the heatmaps' resolution
     a = int(x[0] - B / 2)
-    (lo, _), (hi, _) = stack.traces.bands[:2]
     assert_bins(full, "cell", s.layer, s.reverse, [3], a, x, values[:, None], stack.traces.bands[0][1][:, None],
                 stack.traces.bands[1][1][:, None])
     assert seen and len(seen) == len(set(seen))  # heatmaps and traces: each chunk recomputed once
