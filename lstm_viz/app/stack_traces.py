@@ -50,7 +50,8 @@ class TraceCurves(QtCore.QObject):
         s = self.state
         has_c = s.cell.has_cell_state
         if is_lazy(s.trace):
-            self._draw_lazy(units)
+            if not self._timer.isActive():  # while a pan or zoom goes on, the settle timer draws
+                self._draw_lazy(units)
             return
         main = s.values(s.state_quantity)
         hidden = s.values("hidden") if s.show_hidden and has_c else None

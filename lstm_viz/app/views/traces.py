@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from .. import style
 from .common import FOREGROUND, SELECTED_TIME, ValueGrid, make_plot_widget, vline
+
+
+def band_item(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, colour) -> QtWidgets.QGraphicsPathItem:
+    """The filled band between lo (n,) and hi (n,) over x (n,): one polygon built at once (thousands of fine bins
+    in milliseconds, where pg.FillBetweenItem walks the curves' paths)."""
+    path = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([lo, hi[::-1]]), connect="finite")
+    item = QtWidgets.QGraphicsPathItem(path)
+    # painted once per zoom: a pan only moves the cached pixmap (thousands of vertices are not filled per frame)
+    item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    c = pg.mkColor(colour)
+    item.setBrush(pg.mkBrush(c.red(), c.green(), c.blue(), 60))
+    item.setPen(pg.mkPen(None))
+    return item
+
+
+CACHED_POINTS = 20_000  # curves up to this long (a lazy trace's window) are drawn whole and cached as a picture
 
 
 class TracesView:
@@ -33,9 +49,12 @@ class TracesView:
 
     def _add(self, curve: pg.PlotDataItem) -> None:
         self.plot.addItem(curve)
-        # Set after adding: pyqtgraph asks the view box for its range while the item is being added.
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
+        if len(curve.xData) > CACHED_POINTS:  # whole columns: clipped and thinned to the view at every change
+            # Set after adding: pyqtgraph asks the view box for its range while the item is being added.
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+        else:  # a window cut for this zoom: its path built once, a pan moves the cached picture
+            curve.curve.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_curves(self, cell: np.ndarray | None, hidden: np.ndarray | None, units: tuple[int, ...],
                    symbol: str = "c") -> None:
@@ -69,9 +88,7 @@ class TracesView:
         for k, u in enumerate(units):
             colour = style.unit_colour(k)
             if lo is not None and hi is not None:
-                band = pg.FillBetweenItem(pg.PlotDataItem(x, lo[:, k]), pg.PlotDataItem(x, hi[:, k]),
-                                          brush=pg.mkBrush(pg.mkColor(colour).red(), pg.mkColor(colour).green(),
-                                                           pg.mkColor(colour).blue(), 60))
+                band = band_item(x, lo[:, k], hi[:, k], colour)
                 self.plot.addItem(band)
                 self.curves.append(band)
                 self.bands += [(x, lo[:, k]), (x, hi[:, k])]
