@@ -112,4 +112,4 @@ class TraceCurves(QtCore.QObject):
         self._key = (key, (a, b, max(x1 - x0, 1.0)))
         self._complete = complete
         self.traces.set_window(x, mean, hidden, units, "c" if has_c else "h", lo, hi,
-                               shows_hidden=s.show_hidden and has_c)
+                               shows_hidden=s.show_hidden and has_c, windowed=True)

@@ -45,6 +45,7 @@ class TracesView:
         self.curves: list[pg.PlotDataItem] = []
         self.lines: list[tuple[int, np.ndarray, np.ndarray]] = []  # (unit, x (n,), values (n,)) per curve
         self.bands: list[tuple[np.ndarray, np.ndarray]] = []  # (x (n,), lo or hi (n,)): the bands' edges
+        self.windowed = False  # the curves are a window cut for the view (see fit_y)
         self.widget.setMinimumHeight(90)
 
     def _add(self, curve: pg.PlotDataItem) -> None:
@@ -73,10 +74,12 @@ class TracesView:
 
     def set_window(self, x: np.ndarray | None, cell: np.ndarray | None, hidden: np.ndarray | None,
                    units: tuple[int, ...], symbol: str = "c", lo: np.ndarray | None = None,
-                   hi: np.ndarray | None = None, shows_hidden: bool | None = None) -> None:
+                   hi: np.ndarray | None = None, shows_hidden: bool | None = None, windowed: bool = False) -> None:
         """Curves over the steps ``x`` (n,): cell (n, k) one column per unit of ``units``, hidden (n, k) (NaN
         columns: no such hidden unit) when shown; ``lo``/``hi`` (n, k): a band around each cell curve (the min
-        and max of a summary block when a point stands for many steps)."""
+        and max of a summary block when a point stands for many steps); ``windowed``: cut for the visible
+        stretch and cut again when a pan settles (see ``fit_y``)."""
+        self.windowed = windowed
         for c in self.curves:
             self.plot.removeItem(c)
         self.curves = []
@@ -107,9 +110,11 @@ class TracesView:
         label = "c, h dashed" if shows_hidden else ("cell c" if symbol == "c" else "hidden h")
         self.plot.setLabel("left", label, color=FOREGROUND)
 
-    def visible_extent(self) -> tuple[float, float] | None:
-        """The lowest and highest value the curves (and bands) reach in the visible time range."""
+    def visible_extent(self, give: float = 0.0) -> tuple[float, float] | None:
+        """The lowest and highest value the curves (and bands) reach in the visible time range (widened by
+        ``give`` times its width either side)."""
         (x0, x1), _ = self.plot.getViewBox().viewRange()
+        x0, x1 = x0 - give * (x1 - x0), x1 + give * (x1 - x0)
         lo, hi = np.inf, -np.inf
         for x, values in [(x, v) for _, x, v in self.lines] + self.bands:
             a, b = np.searchsorted(x, [x0, x1])
@@ -121,15 +126,20 @@ class TracesView:
     def fit_y(self, force: bool = False) -> None:
         """Fit the value axis to the visible stretch with an 8 % margin, only when a curve leaves the range or
         fills less than half of it (or ``force``): panning keeps the axis still (no tick jitter, and no repaint
-        of the axis in every frame) while the curves stay in view."""
+        of the axis in every frame) while the curves stay in view. A refit while panning takes in half a screen
+        either side, so that fine curves with spiky bands do not ask again a few frames later; curves cut for a
+        window (``windowed``: a lazy trace's, fitted again when cut after a pan settles) only grow the range."""
         ext = self.visible_extent()
         if ext is None:
             return
         lo, hi = ext
         span = max(hi - lo, 1e-6 * max(abs(lo), abs(hi), 1e-3))
         _, (y0, y1) = self.plot.getViewBox().viewRange()
-        if not force and y0 <= lo and hi <= y1 and (hi - lo) >= 0.5 * (y1 - y0):
+        if not force and y0 <= lo and hi <= y1 and (self.windowed or (hi - lo) >= 0.5 * (y1 - y0)):
             return
+        if not force:
+            lo, hi = self.visible_extent(0.5) or ext
+            span = max(hi - lo, 1e-6 * max(abs(lo), abs(hi), 1e-3))
         self.plot.setYRange(lo - 0.08 * span, hi + 0.08 * span, padding=0)
 
     def unit_near(self, t: int, y: float) -> int | None:
