@@ -2,6 +2,8 @@
 in-memory trace's bin means and the band the bins' min and max (<= 1e-6); the kept summary stands in while the
 tiles are recomputed; a heatmap and the traces asking for the same chunks recompute each chunk once; in the app
 the traces panel draws at the heatmaps' resolution."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -129,3 +131,45 @@ def test_the_traces_panel_draws_the_heatmaps_bins(qtbot, window, lazy_app, long_
     assert_bins(full, "cell", s.layer, s.reverse, [3], a, x, values[:, None], stack.traces.bands[0][1][:, None],
                 stack.traces.bands[1][1][:, None])
     assert seen and len(seen) == len(set(seen))  # heatmaps and traces: each chunk recomputed once
+
+
+def test_the_all_layers_view_shares_the_plots_fetcher(qtbot, window, lazy_app, long_text, monkeypatch):
+    """The All layers rows and the main heatmaps and traces ask one Fetcher: a chunk both show is recomputed
+    once, by one worker, and every row still draws the bins' means."""
+    open_long(qtbot, window, lazy_app, long_text)
+    window.act_depth.trigger()
+    view, stack, tr = window.depth_view, window.stack, window.state.trace
+    qtbot.waitUntil(lambda: view.shown and len(view.rows) == 2 and all(h.source is not None for h in view.rows.values()),
+                    timeout=20000)
+    seen = []
+    real = tr.recompute
+    threads = set()
+
+    def counted(layer, rev, m):
+        seen.append((layer, rev, m))
+        threads.add(threading.get_ident())
+        return real(layer, rev, m)
+
+    monkeypatch.setattr(tr, "recompute", counted)
+    x0, span = T_TEXT // 3, int(stack.traces.plot.getViewBox().width() * 3)
+    stack.strip.plot.setXRange(x0, x0 + span, padding=0)
+    rows = list(view.rows.items())
+    shown = [h for h in stack.heatmaps.values() if h.isVisible()]
+
+    def done():
+        return (all(h._window is not None and h._window[3] and h._window[0] <= x0 for _, h in rows + [(0, h) for h in shown])
+                and not stack.fetcher.busy() and not stack.curves.waiting)
+
+    qtbot.waitUntil(done, timeout=30000)
+    assert seen and len(seen) == len(set(seen))  # every chunk once for the rows, the heatmaps and the traces
+    assert len(threads) == 1 and {layer for layer, _, _ in seen} == {0, 1}  # one worker for both views
+    full = full_trace(load_model(lazy_app), long_text)
+    for (layer, reverse), h in rows:
+        a, b, step, _ = h._window
+        width = (b - a) // h.image.image.shape[1]
+        assert 1 < width < 2 ** tr.min_summary_level
+        want = full.get(h.quantity, layer, reverse).astype(np.float64)
+        img = h.image.image.T  # (bins, rows in the axis order)
+        for i in range(0, len(img), 7):
+            s = a + i * width
+            np.testing.assert_allclose(img[i], want[s:s + width].mean(axis=0)[h.axis.order], atol=1e-5)

@@ -27,8 +27,11 @@ TILE_SHARE = 8  # one heatmap's window of fine tiles takes at most this fraction
 class HeatmapSource:
     """One (quantity, layer, direction) of a trace, cut into heatmap images through a Fetcher."""
 
-    def __init__(self, trace, quantity: str, layer: int, reverse: bool, fetcher: Fetcher):
+    def __init__(self, trace, quantity: str, layer: int, reverse: bool, fetcher: Fetcher, owner=None):
+        """``owner``: which view's heatmap this is, when views share the fetcher (its requests replace only that
+        view's older ones)."""
         self.trace, self.quantity, self.layer, self.reverse, self.fetcher = trace, quantity, layer, reverse, fetcher
+        self.owner = owner
         self.T = len(trace)
         self.units = trace.units(layer, quantity)
         self.k0 = int(getattr(trace, "min_summary_level", 0))
@@ -102,7 +105,7 @@ class HeatmapSource:
                 lo, hi = max(m * per, i0), min((m + 1) * per, i1)
                 block[lo - i0:hi - i0] = mean[np.minimum((np.arange(lo, hi) << level) >> self.k0, len(mean) - 1)]
         if missing:
-            self.ask(level, i0, i1, x0, x1, ("tiles", self.quantity, self.layer, self.reverse))
+            self.ask(level, i0, i1, x0, x1, ("tiles", self.owner, self.quantity, self.layer, self.reverse))
             self.asked = (i0 * B, (i0 + len(block)) * B, step)
         return i0 * B, B, block, not missing
 
