@@ -50,13 +50,13 @@ def test_the_curves_are_the_bins_means_and_extremes_once_ready(qtbot, cell, laye
         a, b, x, mean, lo, hi, level, complete = tile_curves(*args)
         assert not complete and level == 2  # the kept level stands in meanwhile, at the fine bins' places
         kept = kf.summary(q, layer, reverse, kf.min_summary_level)
-        rows = (a + np.arange(len(x)) * 4) // kept.block
+        rows = (a + np.arange(len(x)) * 8) // kept.block  # tiles of 4 steps, drawn in pairs: 8 (<= a pixel)
         np.testing.assert_array_equal(mean, kept.mean[rows][:, units])
         np.testing.assert_array_equal(lo, kept.min[rows][:, units])
         np.testing.assert_array_equal(hi, kept.max[rows][:, units])
         a, b, x, mean, lo, hi, level, complete = curves_when_ready(qtbot, fetcher, *args)
         assert a <= 1000 - 600 + 4 and b >= 1600 + 600 - 4  # the visible stretch and a span either side
-        assert assert_bins(full, q, layer, reverse, units, a, x, mean, lo, hi) == 4 < 2 ** kf.min_summary_level
+        assert assert_bins(full, q, layer, reverse, units, a, x, mean, lo, hi) == 8 < 2 ** kf.min_summary_level
         assert (lo <= mean + 1e-6).all() and (mean <= hi + 1e-6).all()
     finally:
         fetcher.shutdown()
@@ -96,7 +96,7 @@ def test_a_heatmap_and_the_traces_recompute_each_chunk_once(qtbot, monkeypatch, 
         a, b, x, mean, lo, hi, level, complete = curves_when_ready(qtbot, fetcher, *args)
         qtbot.waitUntil(lambda: not fetcher.busy() and src.cut(1000.0, 1600.0, 5)[3], timeout=30000)
         assert seen and len(seen) == len(set(seen))  # every chunk once for both views
-        assert assert_bins(full, "cell", 0, False, [1, 3], a, x, mean, lo, hi) == 4
+        assert assert_bins(full, "cell", 0, False, [1, 3], a, x, mean, lo, hi) == 8
         hidden = tile_curves(kf, "hidden", 0, False, [1, 3], 1000.0, 1600.0, 120.0, fetcher, "traces-h",
                              band=False, level=level)
         assert hidden[-1] and hidden[4] is None  # held too, without a band
@@ -126,7 +126,8 @@ def test_the_traces_panel_draws_the_heatmaps_bins(qtbot, window, lazy_app, long_
     B = int(round(x[1] - x[0]))
     assert 1 < B < 2 ** tr.min_summary_level
     heat = [h for h in stack.heatmaps.values() if h.isVisible() and h._window is not None][0]
-    assert (heat._window[1] - heat._window[0]) // heat.image.image.shape[1] == B  # the heatmaps' resolution
+    heat_bin = (heat._window[1] - heat._window[0]) // heat.image.image.shape[1]
+    assert B == 2 * heat_bin  # the heatmaps' bins (<= a pixel), in pairs (a pixel or two)
     a = int(x[0] - B / 2)
     assert_bins(full, "cell", s.layer, s.reverse, [3], a, x, values[:, None], stack.traces.bands[0][1][:, None],
                 stack.traces.bands[1][1][:, None])
