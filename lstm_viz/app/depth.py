@@ -21,7 +21,7 @@ def show_depth(window, on: bool = True) -> None:
 
 
 def install_depth(window) -> QtWidgets.QDockWidget:
-    view = DepthView(window.state, window.stack.strip.plot)
+    view = DepthView(window.state, window.stack.strip.plot, fetcher=window.stack.fetcher)
     dock = QtWidgets.QDockWidget("All layers", window)
     dock.setObjectName("all_layers")  # saved and restored with the window's layout
     dock.setWidget(view)

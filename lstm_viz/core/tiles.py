@@ -11,6 +11,12 @@ numbers of the pass) and keeps, for each quantity asked for, the means over its 
 seen. ``fill`` writes the tiles held over a stand-in image and says which chunks are missing; ``work`` runs a
 list of chunks in order on a worker thread, for at most WORK_BUDGET seconds.
 
+For the quantities asked for as ``bands`` (the traces' state) a chunk also keeps each bin's min and max, a
+(2, bins, units) float32 band tile (``fill_band``), so a curve drawn from the bins' means carries an exact
+min/max band at the same resolution. A band tile takes twice a mean tile's bytes and is kept in the same LRU,
+within the same TILE_BUDGET; computing it (one min and one max over the chunk) adds well under a tenth of the
+chunk's recompute (see tests/test_tiles.py).
+
 The cost rule (``affordable``): a view asks for fine tiles of a span only when recomputing the chunks it covers
 takes at most WORK_BUDGET seconds of work at this model's rate: CPU seconds per step of the worker thread,
 measured per layer (the median of the last few chunks; a busy machine then makes the picture arrive later but
@@ -51,6 +57,20 @@ def bin_means(a: np.ndarray, level: int) -> np.ndarray:
     return out
 
 
+def bin_extremes(a: np.ndarray, level: int) -> np.ndarray:
+    """(n, units) -> (2, ceil(n / 2**level), units) float32: the min and the max over the same bins as
+    ``bin_means``."""
+    B = 1 << level
+    n, units = a.shape
+    out = np.empty((2, -(-n // B), units), np.float32)
+    full = n // B * B
+    blocks = a[:full].reshape(-1, B, units)  # (n // B, B, units)
+    out[0, :full // B], out[1, :full // B] = blocks.min(axis=1), blocks.max(axis=1)
+    if full < n:
+        out[0, -1], out[1, -1] = a[full:].min(axis=0), a[full:].max(axis=0)
+    return out
+
+
 def _cost(trace, layer: int) -> float:
     """Weights one step of ``layer`` multiplies, its inputs recomputed from the layers below: for each layer and
     direction, (quantity columns) x (input + hidden size); the first layer's input size is taken as its hidden."""
@@ -74,15 +94,18 @@ class TileCache:
         self.chunk_level = self.chunk.bit_length() - 1
         self.chunks = -(-len(trace) // self.chunk)
         self.nbytes = 0
-        self._tiles: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (q, layer, reverse, level, m) -> bins
+        # (q, layer, reverse, level, m) -> (bins, units) means; (..., m, "band") -> (2, bins, units) min, max
+        self._tiles: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._times: dict[int, deque] = {}  # layer -> seconds per step of its last chunks
         self._last = None  # ((layer, reverse, m), quantity -> (n, units)): the chunk recomputed last
 
     # -- the LRU ------------------------------------------------------------------------------------------
-    def get(self, quantity: str, layer: int, reverse: bool, level: int, m: int) -> np.ndarray | None:
-        """Chunk m's tile (its bins of 2**level steps, (bins, units)), or None when not held."""
-        k = (quantity, layer, bool(reverse), level, m)
+    def get(self, quantity: str, layer: int, reverse: bool, level: int, m: int, band: bool = False
+            ) -> np.ndarray | None:
+        """Chunk m's tile (its bins of 2**level steps: means (bins, units), or with ``band`` the (2, bins, units)
+        min and max), or None when not held."""
+        k = (quantity, layer, bool(reverse), level, m) + (("band",) if band else ())
         with self._lock:
             tile = self._tiles.get(k)
             if tile is not None:
@@ -100,32 +123,48 @@ class TileCache:
                 self.nbytes -= gone.nbytes
 
     def missing(self, quantities: Iterable[str], layer: int, reverse: bool, level: int,
-                chunks: Iterable[int]) -> list[int]:
-        """The chunks (in the order given) that lack the tile of one of ``quantities``."""
-        qs, r = tuple(quantities), bool(reverse)
+                chunks: Iterable[int], bands: Iterable[str] = ()) -> list[int]:
+        """The chunks (in the order given) that lack the tile of one of ``quantities`` or the band tile of one
+        of ``bands``."""
+        r = bool(reverse)
+        suffixes = [(q, ()) for q in quantities] + [(q, ("band",)) for q in bands]
         with self._lock:
-            return [m for m in chunks if any((q, layer, r, level, m) not in self._tiles for q in qs)]
+            return [m for m in chunks if any((q, layer, r, level, m) + x not in self._tiles for q, x in suffixes)]
 
-    def fill(self, out: np.ndarray, quantity: str, layer: int, reverse: bool, level: int, i0: int) -> list[int]:
-        """Write the tiles held over ``out`` (n, units): the bins i0 .. i0 + n - 1 of ``level``; returns the
-        chunks whose bins stayed as they were (not held)."""
+    def fill(self, out: np.ndarray, quantity: str, layer: int, reverse: bool, level: int, i0: int,
+             units=None) -> list[int]:
+        """Write the tiles held over ``out`` (n, units): the bins i0 .. i0 + n - 1 of ``level`` (only the
+        columns ``units`` when given: out (n, len(units))); returns the chunks whose bins stayed as they were
+        (not held)."""
+        return self._fill(out[None], quantity, layer, reverse, level, i0, False, units)
+
+    def fill_band(self, out: np.ndarray, quantity: str, layer: int, reverse: bool, level: int, i0: int,
+                  units=None) -> list[int]:
+        """``fill`` for band tiles: ``out`` (2, n, units) gets the bins' min and max."""
+        return self._fill(out, quantity, layer, reverse, level, i0, True, units)
+
+    def _fill(self, out: np.ndarray, quantity: str, layer: int, reverse: bool, level: int, i0: int, band: bool,
+              units) -> list[int]:
         per = 1 << max(self.chunk_level - level, 0)  # bins per chunk
-        i1 = i0 + len(out)
+        i1 = i0 + out.shape[1]  # out: (kinds, n, units)
         missing = []
         for m in range(i0 // per, -(-i1 // per)):
-            tile = self.get(quantity, layer, reverse, level, m)
+            tile = self.get(quantity, layer, reverse, level, m, band)
             if tile is None:
                 missing.append(m)
                 continue
+            tile = tile if band else tile[None]  # (kinds, bins, units)
             s = m * per  # the chunk's first bin
-            lo, hi = max(s, i0), min(s + len(tile), i1)
-            out[lo - i0:hi - i0] = tile[lo - s:hi - s]
+            lo, hi = max(s, i0), min(s + tile.shape[1], i1)
+            part = tile[:, lo - s:hi - s]  # (kinds, bins, units)
+            out[:, lo - i0:hi - i0] = part if units is None else part[:, :, units]
         return missing
 
     # -- computing ------------------------------------------------------------------------------------------
-    def compute(self, layer: int, reverse: bool, level: int, m: int, quantities: Sequence[str]) -> None:
-        """Recompute chunk m of (layer, reverse) and keep the tiles of ``quantities`` at ``level`` (worker
-        thread: numpy and torch, the GIL held only between their calls)."""
+    def compute(self, layer: int, reverse: bool, level: int, m: int, quantities: Sequence[str],
+                bands: Sequence[str] = ()) -> None:
+        """Recompute chunk m of (layer, reverse) and keep the tiles of ``quantities`` (and the band tiles of
+        ``bands``) at ``level`` (worker thread: numpy and torch, the GIL held only between their calls)."""
         if not 0 <= level <= self.chunk_level:
             raise ValueError(f"tile level {level} is not within 0 .. {self.chunk_level} (the chunk length)")
         where = (layer, bool(reverse), m)
@@ -141,21 +180,26 @@ class TileCache:
         for q in quantities:
             if self.get(q, layer, reverse, level, m) is None:
                 self._put((q, layer, bool(reverse), level, m), bin_means(values[q], level))
+        for q in bands:
+            if self.get(q, layer, reverse, level, m, True) is None:
+                self._put((q, layer, bool(reverse), level, m, "band"), bin_extremes(values[q], level))
 
     def work(self, layer: int, reverse: bool, level: int, chunks: Sequence[int],
              quantities: Callable[[], Sequence[str]], cancelled: Callable[[], bool] = lambda: False,
-             seconds: float | None = None, progress: Callable[[int], None] | None = None) -> int:
-        """Compute the missing tiles of ``chunks`` in that order, the quantities asked for read before each chunk
-        (a view may join while this runs), until every one is held, ``cancelled()`` or ``seconds`` (default
-        WORK_BUDGET) have passed; ``progress(done)`` after each chunk. Returns the chunks computed."""
+             seconds: float | None = None, progress: Callable[[int], None] | None = None,
+             bands: Callable[[], Sequence[str]] = tuple) -> int:
+        """Compute the missing tiles of ``chunks`` in that order, the quantities (and ``bands``) asked for read
+        before each chunk (a view may join while this runs), until every one is held, ``cancelled()`` or
+        ``seconds`` (default WORK_BUDGET) have passed; ``progress(done)`` after each chunk. Returns the chunks
+        computed."""
         limit = WORK_BUDGET if seconds is None else seconds
         start, done = time.perf_counter(), 0
         while not cancelled() and time.perf_counter() - start < limit:
-            qs = tuple(quantities())
-            todo = self.missing(qs, layer, reverse, level, chunks)
+            qs, bs = tuple(quantities()), tuple(bands())
+            todo = self.missing(qs, layer, reverse, level, chunks, bs)
             if not todo:
                 break
-            self.compute(layer, reverse, level, todo[0], qs)
+            self.compute(layer, reverse, level, todo[0], qs, bs)
             done += 1
             if progress is not None:
                 progress(done)

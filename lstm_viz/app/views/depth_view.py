@@ -75,7 +75,7 @@ class DepthView(QtWidgets.QWidget):
     export_requested = QtCore.Signal()
     inspect = QtCore.Signal(int, bool, int, object)  # layer, reverse, t, unit under the mouse in another row
 
-    def __init__(self, state, master=None, parent=None):
+    def __init__(self, state, master=None, parent=None, fetcher: Fetcher | None = None):
         super().__init__(parent)
         self.state = state
         self.master = master  # the main token strip's PlotItem: every row's time axis follows it
@@ -93,7 +93,9 @@ class DepthView(QtWidgets.QWidget):
         self._cache: dict[tuple, object] = {}  # ("order"|"levels", ...) -> result, for the trace shown
         self._arrays: list = []  # arrays keyed by id() in the cache, kept alive while it holds them
         self.background = Background(self)  # time pyramids of long rows, off the GUI thread
-        self.fetcher = Fetcher(self)  # windows of a lazy trace, recomputed off the GUI thread
+        # windows and fine tiles of a lazy trace, recomputed off the GUI thread: the main plots' Fetcher when
+        # given, so a chunk both show is recomputed once, by one worker
+        self.fetcher = fetcher if fetcher is not None else Fetcher(self)
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
         self.export_button = QtWidgets.QPushButton("Export…")
@@ -248,7 +250,7 @@ class DepthView(QtWidgets.QWidget):
         if lazy:
             levels = self._cached(("levels", q, layer, reverse),
                                   lambda: style.levels(q, trace.sample_rows(q, layer, reverse)))
-            h.set_source(HeatmapSource(trace, q, layer, reverse, self.fetcher), order, levels)
+            h.set_source(HeatmapSource(trace, q, layer, reverse, self.fetcher, owner="depth"), order, levels)
             return ready
         levels = self._levels(q, layer, reverse, values)
         if levels is None:

@@ -1,10 +1,5 @@
 """Drawing from a trace that does not hold its arrays (a keyframe trace of a long text): windows are recomputed
-off the GUI thread and drawn when ready; zoomed out, the kept summaries are drawn at once.
-
-``Fetcher.window(trace, q, layer, reverse, t0, t1, units)`` returns the window when it can be read at once (an
-in-memory trace, a file, or chunks already recomputed), else None: a worker thread recomputes it and ``ready``
-fires on the GUI thread when it is cached. Requests from one ``who`` replace that requester's older ones not
-started yet, so a fast pan does not queue stale work.
+off the GUI thread (views.fetcher.Fetcher) and drawn when ready; zoomed out, the kept summaries are drawn at once.
 
 ``HeatmapSource`` cuts (columns, units) images for a heatmap: at one step per column (zoomed in) from exact
 windows, coarser from the kept summary level whose blocks fit in a column (drawn at their true width). Between
@@ -13,187 +8,30 @@ the two (a medium zoom on a long text, bins finer than the finest kept level) fr
 visible ones first, and keeps their bins in the trace's bounded tile cache, so a pan recomputes only new chunks.
 Fine tiles are asked for only when the visible chunks cost at most ``tiles.WORK_BUDGET`` seconds to recompute
 (``TileCache.affordable``) and one window of them fits in a share of the cache; otherwise the kept level is the
-picture. While an exact window or a fine tile is being recomputed, the finest kept level stands in.
+picture. While an exact window or a fine tile is being recomputed, the finest kept level stands in. The traces
+draw the same tiles at such zooms (views.trace_tiles); ``trace_curves`` here cuts them elsewhere.
 """
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from PySide6 import QtCore
 
 from . import binned
+from .fetcher import Fetcher, is_lazy  # noqa: F401 - the views read lazy traces through these
 
 EXACT_SPAN = 8192  # steps: exact windows up to this long are recomputed for the heatmaps (a few chunks)
 TILE_SHARE = 8  # one heatmap's window of fine tiles takes at most this fraction of the tile cache (1 / TILE_SHARE)
 
 
-def is_lazy(trace) -> bool:
-    """The trace recomputes its windows (reading one may take a while): read it through a Fetcher."""
-    return trace is not None and hasattr(trace, "cached")
-
-
-class _TileJob:
-    """One request for fine tiles: chunks in the order wanted (the ``first`` visible ones first), for the
-    quantities of every view that joined it."""
-
-    def __init__(self, key: tuple, cache, layer: int, reverse: bool, level: int, chunks: tuple, first: int):
-        self.key, self.cache, self.layer, self.reverse, self.level = key, cache, layer, reverse, level
-        self.chunks, self.first = chunks, first
-        self.quantities: tuple[str, ...] = ()  # replaced whole when a view joins (read by the worker)
-        self.whos: set = set()
-        self.cancelled = False
-        self.future = None
-
-    def run(self, partial) -> None:
-        """On the worker thread: compute; ``partial()`` once when the visible chunks are all held."""
-        told = [self.first == 0]
-
-        def progress(_done):
-            if not told[0] and not self.cache.missing(self.quantities, self.layer, self.reverse, self.level,
-                                                      self.chunks[:self.first]):
-                told[0] = True
-                partial()
-
-        self.cache.work(self.layer, self.reverse, self.level, self.chunks, lambda: self.quantities,
-                        lambda: self.cancelled, progress=progress)
-
-
-class Fetcher(QtCore.QObject):
-    """Windows of lazy traces, recomputed one at a time on a worker thread, and fine tiles on a second one (see
-    the module docstring)."""
-
-    ready = QtCore.Signal()
-    _computed = QtCore.Signal(object)  # emitted on the worker thread, delivered on the GUI thread
-    _tiles_computed = QtCore.Signal(object, bool)  # (job, final): from the tile worker to the GUI thread
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._computed.connect(self._finished, QtCore.Qt.ConnectionType.QueuedConnection)
-        self._tiles_computed.connect(self._tiles_finished, QtCore.Qt.ConnectionType.QueuedConnection)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm_viz-windows")
-        self._tile_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstm_viz-tiles")
-        self._pending: dict[tuple, object] = {}  # (id(trace), layer, reverse, t0, t1) -> future
-        self._by_who: dict[object, list[tuple]] = {}
-        self._tile_jobs: dict[tuple, _TileJob] = {}  # jobs not finished, by key
-        self._tile_who: dict[object, tuple] = {}  # requester -> the key of its job
-        self._closed = False
-
-    def window(self, trace, quantity: str, layer: int, reverse: bool, t0: int, t1: int, units=None,
-               who: object = None):
-        if not is_lazy(trace) or trace.cached(layer, reverse, t0, t1):
-            return trace.window(quantity, layer, reverse, t0, t1, units)
-        self.request(trace, layer, reverse, t0, t1, who)
-        return None
-
-    def request(self, trace, layer: int, reverse: bool, t0: int, t1: int, who: object = None,
-                probs: bool = False) -> None:
-        key = (id(trace), layer, bool(reverse), int(t0), int(t1), probs)
-        if key in self._pending:
-            return
-        if who is not None:
-            for old in self._by_who.pop(who, []):
-                fut = self._pending.get(old)
-                if fut is not None and fut.cancel():
-                    self._pending.pop(old, None)
-            self._by_who[who] = [key]
-        q = trace.quantities[0]
-
-        def work():
-            if probs:
-                trace.probs[t0]
-            else:
-                trace.window(q, layer, reverse, t0, t1)
-
-        fut = self._pool.submit(work)
-        self._pending[key] = fut
-        fut.add_done_callback(lambda f, key=key: self._done(key, f))
-
-    def tiles(self, cache, quantity: str, layer: int, reverse: bool, level: int, chunks, first: int,
-              who: object) -> None:
-        """Recompute the fine tiles of ``chunks`` (in this order; the ``first`` are visible) for ``quantity`` at
-        ``level`` (lstm_viz.core.tiles); ``ready`` fires when the visible ones are held and when all are (or the
-        job's time is up). Views asking for the same chunks share one job; a ``who``'s new request leaves its old
-        job, which is cancelled (at its next chunk) when no one else waits for it."""
-        if self._closed:  # a view refreshing while the window closes
-            return
-        key = (id(cache), layer, bool(reverse), level, tuple(chunks))
-        old = self._tile_who.get(who)
-        if old is not None and old != key:
-            job = self._tile_jobs.get(old)
-            if job is not None:
-                job.whos.discard(who)
-                if not job.whos:
-                    job.cancelled = True
-                    if job.future is not None:
-                        job.future.cancel()
-                    del self._tile_jobs[old]
-        job = self._tile_jobs.get(key)
-        if job is None:
-            job = _TileJob(key, cache, layer, bool(reverse), level, tuple(chunks), first)
-            self._tile_jobs[key] = job
-            job.quantities = (quantity,)
-            # started in the next pass of the event loop: the other heatmaps (each cuts in its own pass, all
-            # queued by the same range change) join first, so a chunk is recomputed once for all of them
-            QtCore.QTimer.singleShot(0, self, lambda job=job: self._start(job))
-        elif quantity not in job.quantities:
-            job.quantities = job.quantities + (quantity,)
-        job.whos.add(who)
-        self._tile_who[who] = key
-
-    def _start(self, job: _TileJob) -> None:
-        if job.cancelled or self._closed:
-            return
-        job.future = self._tile_pool.submit(job.run, lambda: self._tile_emit(job, False))
-        job.future.add_done_callback(lambda f: self._tile_emit(job, True))
-
-    def _tile_emit(self, job: _TileJob, final: bool) -> None:
-        """On the tile worker: tell the GUI thread (not for a cancelled job: no one waits for it)."""
-        if job.cancelled:
-            return
-        try:
-            self._tiles_computed.emit(job, final)
-        except RuntimeError:  # the views are gone
-            pass
-
-    def _tiles_finished(self, job: _TileJob, final: bool) -> None:
-        if self._tile_jobs.get(job.key) is not job or job.cancelled:  # replaced or cancelled since
-            return
-        if final:
-            del self._tile_jobs[job.key]
-        self.ready.emit()
-
-    def busy(self) -> bool:
-        return bool(self._pending) or bool(self._tile_jobs)
-
-    def _done(self, key, fut) -> None:
-        """On the worker thread: the chunks are in the trace's cache now; tell the GUI thread."""
-        if fut.cancelled():
-            return
-        try:
-            self._computed.emit(key)
-        except RuntimeError:  # the views are gone
-            pass
-
-    def _finished(self, key) -> None:
-        self._pending.pop(key, None)
-        self.ready.emit()
-
-    def shutdown(self) -> None:
-        self._closed = True
-        for job in self._tile_jobs.values():
-            job.cancelled = True
-        self._tile_jobs.clear()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._tile_pool.shutdown(wait=False, cancel_futures=True)
-
-
 class HeatmapSource:
     """One (quantity, layer, direction) of a trace, cut into heatmap images through a Fetcher."""
 
-    def __init__(self, trace, quantity: str, layer: int, reverse: bool, fetcher: Fetcher):
+    def __init__(self, trace, quantity: str, layer: int, reverse: bool, fetcher: Fetcher, owner=None):
+        """``owner``: which view's heatmap this is, when views share the fetcher (its requests replace only that
+        view's older ones)."""
         self.trace, self.quantity, self.layer, self.reverse, self.fetcher = trace, quantity, layer, reverse, fetcher
+        self.owner = owner
         self.T = len(trace)
         self.units = trace.units(layer, quantity)
         self.k0 = int(getattr(trace, "min_summary_level", 0))
@@ -266,17 +104,23 @@ class HeatmapSource:
             for m in missing:
                 lo, hi = max(m * per, i0), min((m + 1) * per, i1)
                 block[lo - i0:hi - i0] = mean[np.minimum((np.arange(lo, hi) << level) >> self.k0, len(mean) - 1)]
-        if missing:  # ask for the window's chunks, visible ones first, nearest the centre first (held: skipped)
-            m0, m1 = (i0 * B) // K, (i1 * B - 1) // K
-            v0 = max(int(x0) // K, m0)
-            v1 = min((max(int(math.ceil(x1)), int(x0) + 1) - 1) // K, m1)
-            centre = (x0 + x1) / 2
-            order = sorted(range(m0, min(m1, tiles.chunks - 1) + 1),
-                           key=lambda m: (not v0 <= m <= v1, abs((m + 0.5) * K - centre)))
-            self.fetcher.tiles(tiles, self.quantity, self.layer, self.reverse, level, order, max(v1 - v0 + 1, 0),
-                               who=("tiles", self.quantity, self.layer, self.reverse))
+        if missing:
+            self.ask(level, i0, i1, x0, x1, ("tiles", self.owner, self.quantity, self.layer, self.reverse))
             self.asked = (i0 * B, (i0 + len(block)) * B, step)
         return i0 * B, B, block, not missing
+
+    def ask(self, level: int, i0: int, i1: int, x0: float, x1: float, who, band: bool = False) -> None:
+        """Ask for the chunks of the bins i0 .. i1 - 1 of ``level``, the visible [x0, x1) ones first, nearest the
+        centre first (those held are skipped by the worker)."""
+        B, K = 2 ** level, self.tiles.chunk
+        m0, m1 = (i0 * B) // K, (i1 * B - 1) // K
+        v0 = max(int(x0) // K, m0)
+        v1 = min((max(int(math.ceil(x1)), int(x0) + 1) - 1) // K, m1)
+        centre = (x0 + x1) / 2
+        order = sorted(range(m0, min(m1, self.tiles.chunks - 1) + 1),
+                       key=lambda m: (not v0 <= m <= v1, abs((m + 0.5) * K - centre)))
+        self.fetcher.tiles(self.tiles, self.quantity, self.layer, self.reverse, level, order, max(v1 - v0 + 1, 0),
+                           who=who, band=band)
 
     def full(self) -> np.ndarray:
         """(T, units) every value: for tests and exports only, never for drawing."""

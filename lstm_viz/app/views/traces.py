@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from .. import style
 from .common import FOREGROUND, SELECTED_TIME, ValueGrid, make_plot_widget, vline
+
+
+def band_item(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, colour) -> QtWidgets.QGraphicsPathItem:
+    """The filled band between lo (n,) and hi (n,) over x (n,): one polygon built at once (thousands of fine bins
+    in milliseconds, where pg.FillBetweenItem walks the curves' paths)."""
+    path = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([lo, hi[::-1]]), connect="finite")
+    item = QtWidgets.QGraphicsPathItem(path)
+    # painted once per zoom: a pan only moves the cached pixmap (thousands of vertices are not filled per frame)
+    item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    c = pg.mkColor(colour)
+    item.setBrush(pg.mkBrush(c.red(), c.green(), c.blue(), 60))
+    item.setPen(pg.mkPen(None))
+    return item
+
+
+CACHED_POINTS = 20_000  # curves up to this long (a lazy trace's window) are drawn whole and cached as a picture
 
 
 class TracesView:
@@ -29,13 +45,17 @@ class TracesView:
         self.curves: list[pg.PlotDataItem] = []
         self.lines: list[tuple[int, np.ndarray, np.ndarray]] = []  # (unit, x (n,), values (n,)) per curve
         self.bands: list[tuple[np.ndarray, np.ndarray]] = []  # (x (n,), lo or hi (n,)): the bands' edges
+        self.windowed = False  # the curves are a window cut for the view (see fit_y)
         self.widget.setMinimumHeight(90)
 
     def _add(self, curve: pg.PlotDataItem) -> None:
         self.plot.addItem(curve)
-        # Set after adding: pyqtgraph asks the view box for its range while the item is being added.
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
+        if len(curve.xData) > CACHED_POINTS:  # whole columns: clipped and thinned to the view at every change
+            # Set after adding: pyqtgraph asks the view box for its range while the item is being added.
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+        else:  # a window cut for this zoom: its path built once, a pan moves the cached picture
+            curve.curve.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_curves(self, cell: np.ndarray | None, hidden: np.ndarray | None, units: tuple[int, ...],
                    symbol: str = "c") -> None:
@@ -54,10 +74,12 @@ class TracesView:
 
     def set_window(self, x: np.ndarray | None, cell: np.ndarray | None, hidden: np.ndarray | None,
                    units: tuple[int, ...], symbol: str = "c", lo: np.ndarray | None = None,
-                   hi: np.ndarray | None = None, shows_hidden: bool | None = None) -> None:
+                   hi: np.ndarray | None = None, shows_hidden: bool | None = None, windowed: bool = False) -> None:
         """Curves over the steps ``x`` (n,): cell (n, k) one column per unit of ``units``, hidden (n, k) (NaN
         columns: no such hidden unit) when shown; ``lo``/``hi`` (n, k): a band around each cell curve (the min
-        and max of a summary block when a point stands for many steps)."""
+        and max of a summary block when a point stands for many steps); ``windowed``: cut for the visible
+        stretch and cut again when a pan settles (see ``fit_y``)."""
+        self.windowed = windowed
         for c in self.curves:
             self.plot.removeItem(c)
         self.curves = []
@@ -69,9 +91,7 @@ class TracesView:
         for k, u in enumerate(units):
             colour = style.unit_colour(k)
             if lo is not None and hi is not None:
-                band = pg.FillBetweenItem(pg.PlotDataItem(x, lo[:, k]), pg.PlotDataItem(x, hi[:, k]),
-                                          brush=pg.mkBrush(pg.mkColor(colour).red(), pg.mkColor(colour).green(),
-                                                           pg.mkColor(colour).blue(), 60))
+                band = band_item(x, lo[:, k], hi[:, k], colour)
                 self.plot.addItem(band)
                 self.curves.append(band)
                 self.bands += [(x, lo[:, k]), (x, hi[:, k])]
@@ -90,9 +110,11 @@ class TracesView:
         label = "c, h dashed" if shows_hidden else ("cell c" if symbol == "c" else "hidden h")
         self.plot.setLabel("left", label, color=FOREGROUND)
 
-    def visible_extent(self) -> tuple[float, float] | None:
-        """The lowest and highest value the curves (and bands) reach in the visible time range."""
+    def visible_extent(self, give: float = 0.0) -> tuple[float, float] | None:
+        """The lowest and highest value the curves (and bands) reach in the visible time range (widened by
+        ``give`` times its width either side)."""
         (x0, x1), _ = self.plot.getViewBox().viewRange()
+        x0, x1 = x0 - give * (x1 - x0), x1 + give * (x1 - x0)
         lo, hi = np.inf, -np.inf
         for x, values in [(x, v) for _, x, v in self.lines] + self.bands:
             a, b = np.searchsorted(x, [x0, x1])
@@ -104,15 +126,20 @@ class TracesView:
     def fit_y(self, force: bool = False) -> None:
         """Fit the value axis to the visible stretch with an 8 % margin, only when a curve leaves the range or
         fills less than half of it (or ``force``): panning keeps the axis still (no tick jitter, and no repaint
-        of the axis in every frame) while the curves stay in view."""
+        of the axis in every frame) while the curves stay in view. A refit while panning takes in half a screen
+        either side, so that fine curves with spiky bands do not ask again a few frames later; curves cut for a
+        window (``windowed``: a lazy trace's, fitted again when cut after a pan settles) only grow the range."""
         ext = self.visible_extent()
         if ext is None:
             return
         lo, hi = ext
         span = max(hi - lo, 1e-6 * max(abs(lo), abs(hi), 1e-3))
         _, (y0, y1) = self.plot.getViewBox().viewRange()
-        if not force and y0 <= lo and hi <= y1 and (hi - lo) >= 0.5 * (y1 - y0):
+        if not force and y0 <= lo and hi <= y1 and (self.windowed or (hi - lo) >= 0.5 * (y1 - y0)):
             return
+        if not force:
+            lo, hi = self.visible_extent(0.5) or ext
+            span = max(hi - lo, 1e-6 * max(abs(lo), abs(hi), 1e-3))
         self.plot.setYRange(lo - 0.08 * span, hi + 0.08 * span, padding=0)
 
     def unit_near(self, t: int, y: float) -> int | None:
