@@ -2,11 +2,14 @@
 the full trace's over its steps, for any window across chunk borders, both directions, LSTM and GRU; chunks not
 held are named; a band is kept only where asked for, and the LRU holding both kinds stays within its bound."""
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from lstm_viz.core.tiles import TileCache, bin_extremes, bin_means
 
-from test_keyframes import both, one_thread  # noqa: F401 - the fixture
+from test_keyframes import both
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_bin_extremes_match_plain_min_and_max():

@@ -12,7 +12,9 @@ from lstm_viz.app.views.trace_tiles import tile_curves
 from lstm_viz.core.trace import trace as full_trace
 from lstm_viz.core.loading import load_model
 
-from .test_lazy_app import T_TEXT, lazy_app, long_text, one_thread, open_long  # noqa: F401 - fixtures
+from .test_lazy_app import T_TEXT, lazy_app, long_text, open_long  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 from .test_lazy_tiles import small_exact, traces  # noqa: F401 - the fixture
 
 

@@ -16,7 +16,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from .. import style
 from .text_paint import PAPER, UNKNOWN, render_lines
 from .text_scroll import TextScrolling
-from .token_tooltip import esc as _esc  # noqa: F401 (the inspector imports it from here)
 from .token_tooltip import shown_token, tooltip_html
 
 BLOCK_LINES = 8  # lines per cached image

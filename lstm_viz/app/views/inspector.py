@@ -9,7 +9,7 @@ from PySide6 import QtCore, QtWidgets
 from lstm_viz.core.vocab import display_token
 
 from .. import style
-from .coloured_text import _esc
+from .token_tooltip import esc as _esc
 from .token_tooltip import loss_bits, next_tokens_html
 
 

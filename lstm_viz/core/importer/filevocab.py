@@ -77,7 +77,7 @@ def find_vocab(tree: Tree, rows: int) -> tuple[Vocab | None, str]:
     """(the file's vocab, where it was found) or (None, "")."""
     places: list[tuple[str, Mapping]] = []
     for path, info in sorted(tree.modules.items(), key=lambda x: x[0].count(".") + bool(x[0])):
-        places.append((f"the model's attribute" if not path else f"{path!r}'s attribute", info.attrs))
+        places.append(("the model's attribute" if not path else f"{path!r}'s attribute", info.attrs))
     for h in tree.holders:
         places.append(("the file's", h))
         for n in NESTED:
