@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtWidgets
 
 from . import style
 from .ordering import unit_order
-from .views.common import transform_at_once
+from .views.common import OnePerPass, transform_at_once
 from .views.binned import SYNC_VALUES, Background, TimeBins
 from .views.heatmap import HeatmapView
 from .stack_traces import TraceCurves
@@ -32,6 +32,7 @@ class PlotStack(QtWidgets.QWidget):
         self.orders: dict[str, np.ndarray] = {}
         self.background = Background(self)  # pyramids and orderings of long traces, off the GUI thread
         self.fetcher = Fetcher(self)  # windows of lazy traces, recomputed off the GUI thread
+        self.passes = OnePerPass(self)  # the heatmaps re-cut one per pass of the event loop after a zoom
         self._waiting = False  # something drawn from a stand-in waits for the fetcher
         self._tokens: tuple[str, ...] = ()  # the tokens of the trace shown
         self._levels: dict[int, tuple[float, float]] = {}  # id(values) -> colour range, for this trace
@@ -72,6 +73,7 @@ class PlotStack(QtWidgets.QWidget):
         if tuple(self.heatmaps) == tuple(quantities):
             return
         for h in self.heatmaps.values():
+            self.passes.discard(h)
             h.plot.setXLink(None)  # no link left from a live axis to a deleted one
             h.vb.setYLink(None)
             self._layout.removeWidget(h)
@@ -81,7 +83,7 @@ class PlotStack(QtWidgets.QWidget):
         self._stale = set()
         master = self.strip.plot
         for k, q in enumerate(quantities):
-            h = HeatmapView(q)
+            h = HeatmapView(q, passes=self.passes)
             self.heatmaps[q] = h
             self._layout.insertWidget(1 + k, h, 2)
             h.plot.setXLink(master)
@@ -231,6 +233,9 @@ class PlotStack(QtWidgets.QWidget):
             else:
                 self._stale.add(q)
             self.orders[q] = h.axis.order
+        if lazy:  # every tile job keeps the tiles of every heatmap shown: they re-cut in turn (self.passes)
+            shown = tuple(q for q, h in self.heatmaps.items() if h.isVisible() or q in s.panels)
+            self.fetcher.stand("heatmaps", s.trace.tile_cache(), s.layer, s.reverse, shown)
         self._link_unit_axes()
         self._marks(s.units)
         if traces:

@@ -50,9 +50,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     clicked = QtCore.Signal(int, int, bool)  # timestep, row, add (ctrl held)
     hovered = QtCore.Signal(object, object)  # timestep | None, row | None
 
-    def __init__(self, quantity: str, parent=None):
+    def __init__(self, quantity: str, parent=None, passes=None):
         super().__init__(parent=parent)
         self.quantity = quantity
+        self._passes = passes  # a common.OnePerPass shared with the other heatmaps: one re-cut per pass
         self.setBackground(BACKGROUND)
         self.ci.setContentsMargins(0, 2, RIGHT_MARGIN, 2)
         self.ci.layout.setHorizontalSpacing(COLOUR_BAR_GAP)
@@ -94,14 +95,14 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.source = None  # a lazy.HeatmapSource instead of ``values`` (a trace that recomputes its windows)
         self._identity = True  # rows in unit order
         self._window = None  # (start, stop, step, exact) of the time window now in the image
-        # Re-cut in the next pass of the event loop: a drag's many range changes make one cut per pass, and
-        # each heatmap cuts in its own pass.
+        # Re-cut in a later pass of the event loop: a drag's many range changes make one cut per pass, and with
+        # ``passes`` each heatmap cuts in its own pass.
         self._refresh_timer = QtCore.QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh)
-        self.vb.sigXRangeChanged.connect(lambda *_: self._refresh_timer.start())
-        self.vb.sigResized.connect(lambda *_: self._refresh_timer.start())
+        self.vb.sigXRangeChanged.connect(lambda *_: self._refresh_later())
+        self.vb.sigResized.connect(lambda *_: self._refresh_later())
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
         self.setMinimumHeight(60)
@@ -165,9 +166,18 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.axis.picture = None
         self.axis.update()
 
+    def _refresh_later(self) -> None:
+        if self._passes is not None:
+            if self.isVisible():  # a hidden one is drawn anew when shown (PlotStack's stale panels)
+                self._passes.add(self, self.refresh)
+        else:
+            self._refresh_timer.start()
+
     def refresh(self, force: bool = False) -> None:
         """Re-cut the image when the visible time range left the window held, or the zoom changed a lot."""
         self._refresh_timer.stop()
+        if self._passes is not None:
+            self._passes.discard(self)
         U, T = self.shape
         if T == 0:
             return
