@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 from lstm_viz.core.tiles import TileCache, bin_extremes, bin_means
 
 from test_keyframes import both
+from test_tiles import draw_window
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -28,17 +29,9 @@ def test_fill_band_draws_the_bins_min_and_max_of_any_window(cell, data):
     full, kf = both(cell, True)
     cache = TileCache(kf)
     T = len(full)
-    level = data.draw(st.integers(0, cache.chunk_level), label="level")
-    B = 2 ** level
-    n_bins = -(-T // B)
-    i0 = data.draw(st.integers(0, n_bins - 1), label="i0")
-    i1 = data.draw(st.integers(i0 + 1, n_bins), label="i1")
-    reverse = data.draw(st.booleans(), label="reverse")
+    level, B, i0, i1, reverse, per, chunks, held = draw_window(data, cache, T)
     q = data.draw(st.sampled_from(full.quantities), label="quantity")
     units = data.draw(st.lists(st.integers(0, full.units(1, q) - 1), min_size=1, unique=True), label="units")
-    per = kf.keyframe_every // B
-    chunks = list(range(i0 // per, -(-i1 // per)))
-    held = data.draw(st.lists(st.sampled_from(chunks), unique=True), label="held")
     for m in held:
         cache.compute(1, reverse, level, m, [q], bands=[q])
     out = np.full((2, i1 - i0, len(units)), -7.0, np.float32)

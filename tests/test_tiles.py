@@ -34,6 +34,21 @@ def test_tile_bins_are_the_means_of_the_full_trace(cell, data):
     assert len(tile) == -(-(min((m + 1) * K, T) - m * K) // B)
 
 
+def draw_window(data, cache: TileCache, T: int):
+    """A level, bins [i0, i1) of it, a direction, and the chunks they cover, some of them held:
+    (level, B = 2**level, i0, i1, reverse, bins per chunk, chunks, held)."""
+    level = data.draw(st.integers(0, cache.chunk_level), label="level")
+    B = 2 ** level
+    n_bins = -(-T // B)
+    i0 = data.draw(st.integers(0, n_bins - 1), label="i0")
+    i1 = data.draw(st.integers(i0 + 1, n_bins), label="i1")
+    reverse = data.draw(st.booleans(), label="reverse")
+    per = cache.chunk // B
+    chunks = list(range(i0 // per, -(-i1 // per)))
+    held = data.draw(st.lists(st.sampled_from(chunks), unique=True), label="held")
+    return level, B, i0, i1, reverse, per, chunks, held
+
+
 @settings(max_examples=25, deadline=None)
 @given(cell=st.sampled_from(["lstm", "gru"]), data=st.data())
 def test_fill_draws_the_bins_of_any_window(cell, data):
@@ -42,15 +57,7 @@ def test_fill_draws_the_bins_of_any_window(cell, data):
     full, kf = both(cell, True)
     cache = TileCache(kf)
     T = len(full)
-    level = data.draw(st.integers(0, cache.chunk_level), label="level")
-    B = 2 ** level
-    n_bins = -(-T // B)
-    i0 = data.draw(st.integers(0, n_bins - 1), label="i0")
-    i1 = data.draw(st.integers(i0 + 1, n_bins), label="i1")
-    reverse = data.draw(st.booleans(), label="reverse")
-    per = kf.keyframe_every // B
-    chunks = list(range(i0 // per, -(-i1 // per)))
-    held = data.draw(st.lists(st.sampled_from(chunks), unique=True), label="held")
+    level, B, i0, i1, reverse, per, chunks, held = draw_window(data, cache, T)
     for m in held:
         cache.compute(1, reverse, level, m, ["hidden"])
     out = np.full((i1 - i0, full.units(1, "hidden")), -7.0, np.float32)
