@@ -77,6 +77,17 @@ class HeldReads:
         return self.job is not None and self.job.done
 
 
+def search_held(qtbot, panel, monkeypatch, tr) -> HeldReads:
+    """The panel shows ``tr`` (of LONG) and searches /e/; returns once that search is held in its first read."""
+    held = HeldReads(monkeypatch, tr)
+    show(panel, LONG, tr)
+    panel.regex.setText("e")
+    panel.search_regex()
+    held.job = panel.runner.current["units_regex"]
+    qtbot.waitUntil(held.reading.is_set, timeout=10000)
+    return held
+
+
 @pytest.fixture
 def runner():
     r = Runner()
@@ -123,12 +134,7 @@ def test_shutdown_stops_a_dense_regex_search_on_a_long_keyframe_trace(qtbot, run
 
 def test_a_new_trace_stops_the_old_trace_s_regex_search_and_only_its_own_result_lands(qtbot, panel, monkeypatch):
     a, b = long_trace(), short_trace()
-    held = HeldReads(monkeypatch, a)
-    show(panel, LONG, a)
-    panel.regex.setText("e")
-    panel.search_regex()
-    held.job = panel.runner.current["units_regex"]
-    qtbot.waitUntil(held.reading.is_set, timeout=10000)
+    held = search_held(qtbot, panel, monkeypatch, a)
     show(panel, SHORT, b)  # the old search is still reading its first window
     held.release.set()
     assert held.job.cancelled
@@ -140,12 +146,7 @@ def test_a_new_trace_stops_the_old_trace_s_regex_search_and_only_its_own_result_
 
 def test_a_new_regex_supersedes_the_running_search(qtbot, panel, monkeypatch):
     kf = long_trace()
-    held = HeldReads(monkeypatch, kf)
-    show(panel, LONG, kf)
-    panel.regex.setText("e")
-    panel.search_regex()
-    held.job = panel.runner.current["units_regex"]
-    qtbot.waitUntil(held.reading.is_set, timeout=10000)
+    held = search_held(qtbot, panel, monkeypatch, kf)
     panel.regex.setText("x")
     panel.search_regex()
     held.release.set()
