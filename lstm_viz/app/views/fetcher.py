@@ -154,8 +154,9 @@ class Fetcher(QtCore.QObject):
             for where, qs, bs in self._standing.values():
                 if where == key[:3]:
                     job.want(qs, bs)
-            # started in the next pass of the event loop: the other heatmaps (each cuts in its own pass, all
-            # queued by the same range change) join first, so a chunk is recomputed once for all of them
+            # started in the next pass of the event loop, so that views asking in this pass join first; the plot
+            # stack's heatmaps re-cut one per pass (common.OnePerPass) and stand for all their quantities instead,
+            # so a chunk is still recomputed once for all of them
             QtCore.QTimer.singleShot(0, self, lambda job=job: self._start(job))
         job.want((quantity,), (quantity,) if band else ())
         job.whos.add(who)
